@@ -1,0 +1,37 @@
+"""Renderers: one function per output format, all reading the same Report.
+
+``RENDERERS`` maps a ``--format`` name to ``render(report) -> str``; the
+email renderer returns None when there is nothing to say. Options beyond the
+Report (text colour, ``--clean-mail``) are keywords of each module's own
+render function, which the CLI calls directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reviewtool.report.json_format import render_json
+from reviewtool.report.mail_reply import render_email
+from reviewtool.report.markdown import render_markdown
+from reviewtool.report.model import Report
+from reviewtool.report.sarif import render_sarif
+
+Renderer = Callable[[Report], "str | None"]
+
+
+def _render_text(report: Report) -> str:
+    # rich is the heaviest import of a run; only text output pays for it
+    from reviewtool.report.terminal import render_text
+
+    return render_text(report)
+
+
+RENDERERS: dict[str, Renderer] = {
+    "text": _render_text,
+    "json": render_json,
+    "sarif": render_sarif,
+    "markdown": render_markdown,
+    "email": render_email,  # one reply, or an mbox of several; None when nothing found
+}
+
+__all__ = ["RENDERERS", "Renderer", "Report"]

@@ -1,0 +1,148 @@
+"""Report: everything a renderer needs about one review run, frozen.
+
+The pipeline builds it once; the text, JSON, SARIF, markdown and email
+renderers all read the same Report (and never compute findings themselves).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from reviewtool.apply import AppliedSeries
+from reviewtool.checks.registry import CheckSpec
+from reviewtool.diff import DiffLine, FileDiff
+from reviewtool.findings import Finding, Severity
+from reviewtool.location import DiffLocation, MailLocation, TreeLocation
+from reviewtool.series import Series
+
+# Verdict words, worst severity first; "clean" when there is nothing at all.
+VERDICTS = {Severity.ERROR: "errors", Severity.WARNING: "warnings", Severity.INFO: "notes"}
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The diff lines a finding concerns: the focus line and a little context."""
+
+    file: FileDiff
+    section: str  # the hunk's function name after "@@", or ""
+    lines: tuple[DiffLine, ...]  # in diff order, all from one hunk
+    focus: int  # diff_line of the line the finding is about
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The outcome of one run.
+
+    ``series`` and ``applied`` are None only when the run stopped before those
+    stages (renderers must cope). ``findings`` are sorted by ``Finding.sort_key``;
+    build with ``Report.create`` to get that for free. ``specs`` are the checks
+    that ran (after --select / --ignore), in code order, for SARIF rules and
+    catalogue references.
+    """
+
+    inputs: tuple[str, ...]
+    tree_label: str
+    series: Series | None
+    applied: AppliedSeries | None
+    findings: tuple[Finding, ...]
+    specs: tuple[CheckSpec, ...] = ()
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        inputs: Iterable[str],
+        tree_label: str,
+        series: Series | None,
+        applied: AppliedSeries | None,
+        findings: Iterable[Finding],
+        specs: Iterable[CheckSpec] = (),
+    ) -> Report:
+        """A Report with findings sorted and specs in code order."""
+        return cls(
+            inputs=tuple(inputs),
+            tree_label=tree_label,
+            series=series,
+            applied=applied,
+            findings=tuple(sorted(findings, key=Finding.sort_key)),
+            specs=tuple(sorted(specs, key=lambda s: s.code)),
+        )
+
+    @property
+    def worst(self) -> Severity | None:
+        """The worst severity among the findings, None when there are none."""
+        return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
+
+    def counts(self) -> dict[Severity, int]:
+        """Number of findings per severity, worst first, zeros included."""
+        order = sorted(Severity, key=lambda s: -s.rank)
+        return {sev: sum(1 for f in self.findings if f.severity is sev) for sev in order}
+
+    @property
+    def verdict(self) -> str:
+        """One word for the summary: "errors", "warnings", "notes" or "clean"."""
+        worst = self.worst
+        return "clean" if worst is None else VERDICTS[worst]
+
+    def findings_for_patch(self, k: int | None) -> tuple[Finding, ...]:
+        """Findings of slot ``k`` (0 = cover letter; None = the series as a whole)."""
+        return tuple(f for f in self.findings if f.patch == k)
+
+    def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
+        """Findings whose severity is ``threshold`` or worse (for --fail-on)."""
+        return tuple(f for f in self.findings if f.severity.rank >= threshold.rank)
+
+    def spec(self, code: str) -> CheckSpec | None:
+        """The spec of check ``code`` if it ran in this report."""
+        return next((s for s in self.specs if s.code == code), None)
+
+    def anchor(self, finding: Finding) -> DiffLocation | None:
+        """The diff line a finding concerns, when it has one.
+
+        Its ``introduced_by``, else a ``DiffLocation`` ``at``, else the origin
+        of a ``TreeLocation`` line (read in the tree after the finding's patch,
+        or the final tree for series findings) when a patch brought it in.
+        """
+        if finding.introduced_by is not None:
+            return finding.introduced_by
+        at = finding.at
+        if isinstance(at, DiffLocation):
+            return at
+        if isinstance(at, TreeLocation) and at.line is not None and self.applied is not None:
+            return self.applied.origin(at.path, at.line, after=finding.patch)
+        return None
+
+    def quote(self, finding: Finding, context: int = 2) -> Quote | None:
+        """The anchor's line with up to ``context`` lines of its hunk either side."""
+        anchor = self.anchor(finding)
+        if anchor is None or self.applied is None:
+            return None
+        for file in self.applied.diffs(anchor.patch):
+            if anchor.path not in (file.new_path, file.old_path):
+                continue
+            for hunk in file.hunks:
+                if hunk.diff_line == anchor.diff_line:  # the "@@" line: the hunk's start
+                    return Quote(
+                        file, hunk.section, hunk.lines[: 2 * context + 1], anchor.diff_line
+                    )
+                index = next(
+                    (i for i, ln in enumerate(hunk.lines) if ln.diff_line == anchor.diff_line),
+                    None,
+                )
+                if index is not None:
+                    lines = hunk.lines[max(0, index - context) : index + context + 1]
+                    return Quote(file, hunk.section, lines, anchor.diff_line)
+        return None
+
+    def mail_line(self, at: MailLocation) -> str | None:
+        """Line ``at.line`` of the decoded body of the series mail at ``at``."""
+        if self.series is None or at.line is None:
+            return None
+        slots = (*((self.series.cover,) if self.series.cover else ()), *self.series.patches)
+        for patch in slots:
+            where = patch.message.location
+            if (where.source, where.index) == (at.source, at.index):
+                lines = patch.message.body.splitlines()
+                return lines[at.line - 1] if 0 < at.line <= len(lines) else None
+        return None
