@@ -1,0 +1,322 @@
+"""X1xx: a new QAPI member must reach every C site its type needs.
+
+When a series adds a member to a watched QAPI type (a migration parameter
+or capability, or any enum whose ``__MAX`` sizes a C table), every C site
+that QEMU needs for it must mention it, after the whole series and after
+each patch (bisectability). The sites come from two sources, combined:
+
+* rule packs (``reviewtool/rules/*.toml``, see ``threading_rules``), one per
+  QEMU layout, detected from the tree: each site with its class, the member
+  types it applies to, and what breaks without it;
+* inference from the base tree: a top-level function or initialiser (in the
+  pack's scope, plus the files the series touches) that mentions all, or all
+  but a few, existing members of the type is a site a new member needs too.
+  This keeps the check right when QEMU reshapes the code again.
+
+Codes (one per class; the runner stamps the severity):
+X101 required site missing (error), X102 expected site missing (warning),
+X103 convention site missing (info), X110 enum table entry missing (warning).
+Every finding carries ``member``, ``site`` {path, function}, ``class``,
+``source`` ("rule pack NAME" or "inferred"), ``first_missing_patch``,
+``fixed_by_patch``, ``breaks``, ``suggested`` and ``evidence``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from reviewtool.checks.context import FINAL, CheckContext
+from reviewtool.checks.registry import Hit, check
+from reviewtool.checks.threading_engine import (
+    InferredSite,
+    SiteResult,
+    Snapshot,
+    infer_sites,
+    thread_enum_value,
+    thread_member,
+    watched_members,
+)
+from reviewtool.checks.threading_rules import RulePack, choose_packs, load_packs
+from reviewtool.errors import SchemaError
+from reviewtool.findings import Severity
+from reviewtool.location import DiffLocation, TreeLocation
+from reviewtool.qapi.model import Enum, Schema
+
+CODES = {"required": "X101", "expected": "X102", "convention": "X103", "table": "X110"}
+
+
+# --------------------------------------------------------------------------
+# the checks
+
+
+@dataclass(slots=True)
+class _Run:
+    ctx: CheckContext
+    results: list[SiteResult] = field(default_factory=list)
+    schema_hits: list[Hit] = field(default_factory=list)
+    # member -> the diff line that added it to the schema (for mail replies)
+    origins: dict[str, DiffLocation] = field(default_factory=dict)
+
+
+_LAST: list[_Run] = []
+
+
+def _run(ctx: CheckContext) -> _Run:
+    """Evaluate every added member once per context (four checks share it)."""
+    if _LAST and _LAST[0].ctx is ctx:
+        return _LAST[0]
+    run = _Run(ctx)
+    _LAST[:] = [run]
+    diff = ctx.schema_diff()
+    before = ctx.schema(0)
+    after = ctx.schema(FINAL)
+    if diff is None or isinstance(before, SchemaError) or isinstance(after, SchemaError):
+        return run
+    final_tree = ctx.tree_after(FINAL)
+    packs = choose_packs(load_packs(), final_tree)
+    slots = ctx.patch_slots
+    touched = sorted({f.path for k in slots for f in ctx.diffs(k) if f.path})
+    added: dict[str, set[str]] = {}
+    for am in diff.added_members:
+        added.setdefault(am.definition, set()).add(am.member)
+        if am.member not in run.origins and am.location.line is not None:
+            origin = ctx.applied.origin(am.location.path, am.location.line)
+            if origin is not None:
+                run.origins[am.member] = origin
+
+    for pack in packs:
+        if pack.kind == "enum-tables":
+            for def_name, values in sorted(added.items()):
+                enum = after.lookup(def_name)
+                if not isinstance(enum, Enum) or def_name in pack.skip_enums:
+                    continue
+                if before.lookup(def_name) is None:
+                    continue  # a new enum has no tables yet
+                for value in sorted(values):
+                    snaps = _snapshots(ctx, slots, (def_name,), value)
+                    run.results += thread_enum_value(pack, enum, value, ctx.base, snaps)
+            continue
+        names: set[str] = set()
+        for def_name in pack.schema_sites:
+            names |= added.get(def_name, set())
+        if not names:
+            continue
+        existing_all = watched_members(before, pack)
+        new_members = {m.name: m for m in watched_members(after, pack)}
+        inferred = None
+        for name in sorted(names):
+            intro = _snapshots(ctx, slots, pack.schema_sites, name)[0].k
+            run.schema_hits += list(_schema_site_hits(pack, after, name, intro))
+            member = new_members.get(name)
+            if member is None or (pack.struct is not None and member.type is None):
+                # not in the enum or not in the struct: reported as a schema site
+                # above; without its type the C sites cannot be told
+                continue
+            existing = [m for m in existing_all if m.name != name]
+            if inferred is None:
+                inferred = infer_sites(pack, ctx.base, existing, touched)
+            snaps = _snapshots(ctx, slots, (pack.enum or "",), name)
+            run.results += thread_member(pack, member, existing, ctx.base, snaps, touched, inferred)
+    failed = _failed_additions(ctx) if not ctx.applied.ok else {}
+    if failed:
+        run.results = [
+            r for r in run.results if not _would_have_added(failed.get(r.path, ""), r.member)
+        ]
+        run.schema_hits = [
+            h
+            for h in run.schema_hits
+            if not _would_have_added(failed.get(h.extra["site"]["path"], ""), h.extra["member"])
+        ]
+    return run
+
+
+def _would_have_added(text: str, member: str) -> bool:
+    c = member.replace("-", "_").replace(".", "_")
+    return bool(text) and (c in text or c.upper() in text or member in text)
+
+
+def _failed_additions(ctx: CheckContext) -> dict[str, str]:
+    """Per file, the added lines of hunks that did not apply: a site that one
+    of them would have completed is not reported (P001 reports the hunk)."""
+    out: dict[str, list[str]] = {}
+    for patch in ctx.applied.patches:
+        diffs = {d.path: d for d in ctx.diffs(patch.index)}
+        for result in patch.files:
+            failed = {h.index for h in result.hunks if not h.ok}
+            if result.outcome.value in ("failed", "refused", "not-applied"):
+                failed = set(range(1, len(result.hunks) + 1)) or {0}
+            file_diff = diffs.get(result.path)
+            if not failed or file_diff is None:
+                continue
+            for i, hunk in enumerate(file_diff.hunks, 1):
+                if i in failed or 0 in failed:
+                    out.setdefault(result.path, []).extend(
+                        line.text for line in hunk.lines if line.kind == "+"
+                    )
+    return {path: "\n".join(lines) for path, lines in out.items()}
+
+
+def _snapshots(
+    ctx: CheckContext, slots: Sequence[int], definitions: Sequence[str], member: str
+) -> list[Snapshot]:
+    """The trees after each patch, from the first whose schema has ``member``
+    in ``definition`` (the patch that adds it) to the last."""
+    snaps: list[Snapshot] = []
+    for k in slots:
+        loaded = ctx.schema(k)
+        schema = None if isinstance(loaded, SchemaError) else loaded
+        if snaps or (schema is not None and any(_has(schema, d, member) for d in definitions)):
+            snaps.append(Snapshot(k, ctx.tree_after(k), schema))
+    if not snaps:
+        final = ctx.schema(FINAL)
+        schema = None if isinstance(final, SchemaError) else final
+        snaps.append(Snapshot(slots[-1] if slots else 0, ctx.tree_after(FINAL), schema))
+    return snaps
+
+
+def _has(schema: Schema, definition: str, member: str) -> bool:
+    d = schema.lookup(definition)
+    return d is not None and member in d.member_names()
+
+
+def _schema_site_hits(pack: RulePack, after: Schema, name: str, intro: int) -> Iterator[Hit]:
+    present = [d for d in pack.schema_sites if _has(after, d, name)]
+    for def_name in pack.schema_sites:
+        definition = after.lookup(def_name)
+        if definition is None or def_name in present:
+            continue
+        yield Hit(
+            f"{pack.noun} '{name}' is added to {', '.join(present)} but not to "
+            f"{definition.kind} {def_name}: the schema definitions must list the same members",
+            at=definition.location,
+            patch=intro,
+            severity=Severity.ERROR,
+            extra={
+                "member": name,
+                "site": {"path": definition.location.path, "function": def_name},
+                "class": "required",
+                "source": f"rule pack {pack.name}",
+                "first_missing_patch": intro,
+                "fixed_by_patch": None,
+                "breaks": "the QAPI definitions disagree",
+                "suggested": f"    '{name}',",
+                "evidence": None,
+            },
+        )
+
+
+def _message(r: SiteResult) -> str:
+    where = r.title
+    text = f"{r.noun} '{r.member}' is missing from {where}"
+    if r.detail:
+        text += f" ({r.detail})"
+    text += f": {r.breaks}"
+    if r.fixed_by_patch is not None:
+        text += (
+            f" [missing after patch {r.first_missing_patch}, added only by patch "
+            f"{r.fixed_by_patch}: the series does not bisect]"
+        )
+    return text
+
+
+def _hits(ctx: CheckContext, cls: str) -> Iterator[Hit]:
+    run = _run(ctx)
+    if cls == "required":
+        yield from run.schema_hits
+    for r in run.results:
+        if r.cls != cls:
+            continue
+        yield Hit(
+            _message(r),
+            at=TreeLocation(r.path, r.line, r.function),
+            patch=r.first_missing_patch,
+            introduced_by=run.origins.get(r.member),
+            extra={
+                "member": r.member,
+                "site": {"path": r.path, "function": r.function},
+                "class": r.cls,
+                "source": r.source,
+                "first_missing_patch": r.first_missing_patch,
+                "fixed_by_patch": r.fixed_by_patch,
+                "breaks": r.breaks,
+                "suggested": r.suggested,
+                "evidence": r.evidence,
+            },
+        )
+
+
+@check("X101", "threading-required-site-missing", severity=Severity.ERROR)
+def threading_required_site_missing(ctx: CheckContext) -> Iterator[Hit]:
+    """A new migration parameter or capability is missing from a required C site.
+
+    Why: QEMU aborts or silently misbehaves when a member of a watched QAPI
+    type is left out of a site every member needs: HMP
+    ``migrate_set_parameter`` reaches ``g_assert_not_reached()``, the
+    ``has_fields[]`` assert fails at startup, or ``migrate-set-parameters``
+    drops the value. Sites come from the rule pack for the tree's layout;
+    a member listed in only some of the type's schema definitions (the enum
+    but not ``MigrationParameters``) is reported here too. A site missing
+    after one patch and added by a later one breaks bisection and is
+    reported with ``fixed_by_patch``.
+
+    Okay: ok-seed-fixed.mbox
+    X101: flagged-seed.mbox
+    """
+    yield from _hits(ctx, "required")
+
+
+@check("X102", "threading-expected-site-missing", severity=Severity.WARNING)
+def threading_expected_site_missing(ctx: CheckContext) -> Iterator[Hit]:
+    """A new migration parameter or capability is missing from an expected C site.
+
+    Why: nearly every existing member appears at these sites (HMP ``info
+    migrate_parameters``, ``migration_properties[]``, the ``has_`` list of
+    the init function), so leaving one out is usually an oversight: the value
+    is not shown, cannot be set with ``-global``, or escapes startup checks.
+    Sites inferred from the base tree (a function that mentions all, or all
+    but a few, existing members) are reported here too.
+
+    Okay: ../X101/ok-seed-fixed.mbox
+    X102: ../X101/flagged-seed.mbox
+    """
+    yield from _hits(ctx, "expected")
+
+
+@check("X103", "threading-convention-site-missing", severity=Severity.INFO)
+def threading_convention_site_missing(ctx: CheckContext) -> Iterator[Hit]:
+    """A new migration parameter or capability skips a conventional site.
+
+    Why: most members have a getter with a prototype, a range check when they
+    are bounded integers, and a qtest; reviewers ask for them.
+
+    Okay: ../X101/ok-seed-fixed.mbox
+    X103: flagged-no-getter.mbox
+    """
+    yield from _hits(ctx, "convention")
+
+
+@check("X110", "enum-table-entry-missing", severity=Severity.WARNING)
+def enum_table_entry_missing(ctx: CheckContext) -> Iterator[Hit]:
+    """A new enum value has no entry in a C table sized by the enum's ``__MAX``.
+
+    Why: an array such as ``net_client_init_fun[NET_CLIENT_DRIVER__MAX]``
+    filled with designated initialisers leaves the new slot zero or NULL;
+    QEMU then rejects the value or calls through a NULL pointer.
+
+    Okay: ok-table.mbox
+    X110: flagged-table.mbox
+    """
+    yield from _hits(ctx, "table")
+
+
+__all__ = [
+    "CODES",
+    "InferredSite",
+    "SiteResult",
+    "Snapshot",
+    "infer_sites",
+    "thread_enum_value",
+    "thread_member",
+    "watched_members",
+]
