@@ -187,8 +187,15 @@ class AppliedFile:
 
     path: str
     content: bytes
-    raw_origins: tuple[int | None, ...]  # one per line; None = from the base tree
+    # one origin per line, computed on first use (most runs never ask)
+    lazy_origins: _Origins = field(repr=False, compare=False)
     table: Sequence[_HunkRef] = field(repr=False, compare=False, default=())
+
+    @property
+    def raw_origins(self) -> tuple[int | None, ...]:
+        """One per line: ``hunk_id * _SPAN + i`` for a line a hunk brought
+        in, None for a line from the base tree."""
+        return self.lazy_origins.value()
 
     @property
     def origins(self) -> tuple[DiffLocation | None, ...]:
@@ -198,9 +205,10 @@ class AppliedFile:
 
     def origin(self, line: int) -> DiffLocation | None:
         """The origin of 1-based ``line`` (None: base line or out of range)."""
-        if not 1 <= line <= len(self.raw_origins):
+        raw = self.raw_origins
+        if not 1 <= line <= len(raw):
             return None
-        return _location(self.raw_origins[line - 1], self.table)
+        return _location(raw[line - 1], self.table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,7 +410,7 @@ def apply_patches(
             snapshots.append(_Snapshot(slot, dict(run.changes), {}))
             continue
         parsed[slot] = files
-        results.append(PatchApply(slot, run.apply_patch(slot, files), location))
+        results.append(PatchApply(slot, run.apply_patch(slot, files, _DiffBytes(text)), location))
         snapshots.append(_Snapshot(slot, dict(run.changes), run.take_touched()))
     return AppliedSeries(
         base=base,
@@ -440,17 +448,67 @@ def _ws_key(line: bytes) -> bytes:
     return _WS_RUN.sub(b" ", line.rstrip(b"\r\n"))
 
 
+class _Origins:
+    """The origins of an image's lines, one per line, computed on first use.
+
+    Applying records each splice (where the hunk went, which part of it);
+    ``value()`` replays them on the origins of the image it started from
+    (``base``; None: a base-tree file of ``length`` lines, all None). Most
+    runs never ask (a benchmark, ``review apply``), and a 1 MB diff touches
+    files of tens of thousands of lines. The replay splices exactly like the
+    lines were spliced, so origins never drift.
+    """
+
+    __slots__ = ("_base", "_length", "_value", "splices", "table")
+
+    def __init__(self, base: _Origins | None, length: int, table: Sequence[_HunkRef]):
+        self._base = base
+        self._length = length
+        self.table = table
+        self._value: tuple[int | None, ...] | None = None
+        # (found, m, at, hunk_id, lo, hi): the pre-image lines found .. found+m
+        # were replaced by the hunk's post-image with ``lo`` leading and ``hi``
+        # trailing lines dropped; pre-image line i was at line at + i
+        self.splices: list[tuple[int, int, int, int, int, int]] = []
+
+    def value(self) -> tuple[int | None, ...]:
+        if self._value is not None:
+            return self._value
+        chain: list[_Origins] = []  # iterative: a long series must not recurse
+        node: _Origins | None = self
+        while node is not None and node._value is None:
+            chain.append(node)
+            node = node._base
+        origins: list[int | None] = (
+            list(node._value) if node is not None and node._value is not None else []
+        )
+        for step in reversed(chain):
+            if step._base is None:
+                origins = [None] * step._length
+            table = step.table
+            for found, m, at, hunk_id, lo, hi in step.splices:
+                post_src = _post_src(table[hunk_id].hunk)
+                post_src = post_src[lo : len(post_src) - hi]
+                base_id = hunk_id * _SPAN
+                origins[found : found + m] = [
+                    origins[at + s] if s >= 0 else base_id + ~s for s in post_src
+                ]
+            step._value = tuple(origins)
+        assert self._value is not None
+        return self._value
+
+
 class _Image:
-    """The current content of one file: lines plus, in parallel, origins."""
+    """The current content of one file: lines plus their (lazy) origins."""
 
     __slots__ = ("lines", "origins")
 
-    def __init__(self, lines: list[bytes], origins: list[int | None]):
+    def __init__(self, lines: list[bytes], origins: _Origins):
         self.lines = lines
         self.origins = origins
 
     def copy(self) -> _Image:
-        return _Image(list(self.lines), list(self.origins))
+        return _Image(list(self.lines), _Origins(self.origins, 0, self.origins.table))
 
 
 @dataclass(slots=True)
@@ -459,14 +517,31 @@ class _HunkPlan:
 
     pre: list[bytes]
     post: list[bytes]
-    # per post line: its index in ``pre`` (context), or ``~i`` for an added
-    # line (``i`` its index in the raw body, for its origin)
-    post_src: list[int]
     leading: int
     trailing: int
 
 
+def _post_src(hunk: Hunk) -> list[int]:
+    """Per post-image line of ``hunk``: its index in the pre-image (a context
+    line), or ``~i`` for an added line (``i`` its index in the raw body, for
+    its origin). Only origins and whitespace fuzz need it: built on demand."""
+    out: list[int] = []
+    add = out.append
+    p = 0
+    for i, raw in enumerate(hunk.raw):
+        kind = raw[:1]
+        if kind == "+":
+            add(~i)
+        elif kind == "-":
+            p += 1
+        elif kind != "\\":
+            add(p)
+            p += 1
+    return out
+
+
 _NL = b"\n"
+_CHANGE = (b"+", b"-")
 
 
 def _plan(hunk: Hunk) -> _HunkPlan:
@@ -476,29 +551,26 @@ def _plan(hunk: Hunk) -> _HunkPlan:
     body = joined.encode("utf-8", "surrogateescape").split(_NL)
     if joined[:1] in ("\\", "\r") or "\n\\" in joined or "\n\r" in joined:
         return _plan_slow(body, [line[:1] for line in body])
-    post_src: list[int] = []
-    add = post_src.append
-    p = 0
-    first = last = -1
-    for i, line in enumerate(body):
-        kind = line[:1]
-        if kind == b"+":
-            add(~i)
-        elif kind == b"-":
-            p += 1
-        else:
-            add(p)
-            p += 1
-            continue
-        if first < 0:
-            first = i
-        last = i
+    # context at both ends: only the lines up to the first and after the last
+    # change are looked at (the middle of a hunk is never walked in Python)
     n = len(body)
-    leading, trailing = (first, n - 1 - last) if first >= 0 else (n, n)
+    leading = 0
+    for line in body:
+        if line[:1] in _CHANGE:
+            break
+        leading += 1
+    else:  # no change at all: every line is context on both sides
+        leading = trailing = n
+    if leading < n:
+        trailing = 0
+        for line in reversed(body):
+            if line[:1] in _CHANGE:
+                break
+            trailing += 1
     # b"" is an empty context line (its blank lost in transit): content "\n"
     pre = [line[1:] + _NL for line in body if line[:1] != b"+"]
     post = [line[1:] + _NL for line in body if line[:1] != b"-"]
-    return _HunkPlan(pre, post, post_src, leading, trailing)
+    return _HunkPlan(pre, post, leading, trailing)
 
 
 def _context(kinds: list[bytes]) -> tuple[int, int]:
@@ -524,9 +596,8 @@ def _plan_slow(body: list[bytes], kinds: list[bytes]) -> _HunkPlan:
     """The general case: ``\\ No newline`` markers, CRLF empty lines."""
     pre: list[bytes] = []
     post: list[bytes] = []
-    post_src: list[int] = []
     last = b""
-    for i, (line, kind) in enumerate(zip(body, kinds, strict=True)):
+    for line, kind in zip(body, kinds, strict=True):
         if kind == b"\\":
             # the previous line has no newline at the end of the file
             if last in (b" ", b"-") and pre and pre[-1].endswith(_NL):
@@ -535,18 +606,46 @@ def _plan_slow(body: list[bytes], kinds: list[bytes]) -> _HunkPlan:
                 post[-1] = post[-1][:-1]
             continue
         if kind == b"+":
-            post_src.append(~i)
             post.append(line[1:] + _NL)
         elif kind == b"-":
             pre.append(line[1:] + _NL)
         else:
             content = (line[1:] if kind == b" " else line) + _NL
-            post_src.append(len(pre))
             pre.append(content)
             post.append(content)
             kind = b" "
         last = kind
-    return _HunkPlan(pre, post, post_src, *_context(kinds))
+    return _HunkPlan(pre, post, *_context(kinds))
+
+
+class _DiffBytes:
+    """A patch's diff text encoded once and split at "\\n": a hunk's body is
+    then a slice (``Hunk.raw`` is lines ``diff_line`` .. ``diff_line +
+    len(raw) - 1``, 0-based, of the text ``parse_diff`` split), instead of a
+    join, an encode and a split per hunk."""
+
+    __slots__ = ("lines", "special")
+
+    def __init__(self, text: str):
+        try:
+            data = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate: _plan reports it per hunk
+            data = b""
+        self.lines: list[bytes] | None = data.split(_NL) if data else None
+        # 1 for a line that starts with "\\" (a marker) or "\r": the hunks
+        # holding one take the general path (_plan_slow)
+        special = bytearray(len(self.lines) if self.lines is not None else 0)
+        for mark in (b"\n\\", b"\n\r"):
+            line_no = offset = 0
+            at = data.find(mark)
+            while at >= 0:
+                line_no += data.count(_NL, offset, at + 1)
+                offset = at + 1
+                special[line_no] = 1
+                at = data.find(mark, offset)
+        if data[:1] in (b"\\", b"\r"):
+            special[0] = 1
+        self.special = special
 
 
 class _Run:
@@ -560,6 +659,7 @@ class _Run:
         self.touched: dict[str, AppliedFile | None] = {}  # this patch
         self.failed_at: dict[str, DiffLocation] = {}  # last failure per path
         self.table: list[_HunkRef] = []  # every hunk applied, for line origins
+        self.diff: _DiffBytes | None = None  # the current patch's diff as byte lines
         self.note = (
             "the cover letter says Based-on: "
             + ", ".join(based_on_missing)
@@ -577,7 +677,7 @@ class _Run:
         if data is None:
             return None
         lines = split_lines(data)
-        return _Image(lines, [None] * len(lines))
+        return _Image(lines, _Origins(None, len(lines), self.table))
 
     def _exists(self, path: str) -> bool:
         if path in self.work:
@@ -592,14 +692,18 @@ class _Run:
         else:
             content = b"".join(img.lines)
             self.changes[path] = content
-            self.touched[path] = AppliedFile(path, content, tuple(img.origins), self.table)
+            self.touched[path] = AppliedFile(path, content, img.origins, self.table)
 
     def take_touched(self) -> dict[str, AppliedFile | None]:
         touched, self.touched = self.touched, {}
         return touched
 
     # -- a patch --
-    def apply_patch(self, slot: int, files: Iterable[FileDiff]) -> tuple[FileResult, ...]:
+    def apply_patch(
+        self, slot: int, files: Iterable[FileDiff], diff: _DiffBytes | None = None
+    ) -> tuple[FileResult, ...]:
+        """Apply one patch's file diffs; ``diff``: its text as byte lines."""
+        self.diff = diff
         return tuple(self._apply_file(slot, i, fd) for i, fd in enumerate(files, 1))
 
     def _file_result(
@@ -649,7 +753,9 @@ class _Run:
         return self._file_result(fd, index, outcome, reason, hunks, may_follow)
 
     def _apply_file(self, slot: int, index: int, fd: FileDiff) -> FileResult:
-        for p in (fd.old_path, fd.new_path):
+        # a modified file names one path twice: check it once (lstat calls)
+        paths = (fd.old_path,) if fd.old_path == fd.new_path else (fd.old_path, fd.new_path)
+        for p in paths:
             problem = self.base.path_problem(p) if p is not None else None
             if problem is not None:
                 return self._fail_file(
@@ -664,7 +770,7 @@ class _Run:
             assert new is not None
             if self._exists(new):
                 return self._fail_file(fd, index, FileOutcome.FAILED, f"{new}: already exists")
-            img = _Image([], [])
+            img = _Image([], _Origins(None, 0, self.table))
         else:
             source = self._image(old)
             if source is None:
@@ -720,11 +826,89 @@ class _Run:
         # again (git's LINE_PATCHED); kept in parallel with the lines.
         patched = bytearray(len(img.lines))
         results: list[HunkResult] = []
+        # Hot loop (a 1 MB diff has thousands of hunks): names bound locally,
+        # and the usual case (exact match at or within 8 lines of the stated
+        # position) found and spliced inline; everything else (whitespace
+        # fuzz, context reduction, start/end anchoring, failures) goes
+        # through _apply_hunk, which searches again from scratch.
+        table = self.table
+        lines = img.lines
+        splices = img.origins.splices
+        ws = self.options.ignore_whitespace
+        patch_no, at_path = fd.patch, fd.path
+        find_patched = patched.find
+        applied, offset_status = HunkStatus.APPLIED, HunkStatus.OFFSET
+        diff = self.diff
+        blines = diff.lines if diff is not None and not ws else None
+        special = diff.special if diff is not None else bytearray()
+        nl = _NL
         for i, hunk in enumerate(fd.hunks, 1):
-            plan = _plan(hunk)
-            location = fd.hunk_location(hunk)
-            self.table.append(_HunkRef(slot, path, hunk))
-            result = self._apply_hunk(img, patched, hunk, plan, len(self.table) - 1)
+            location = DiffLocation(patch_no, at_path, hunk.diff_line, hunk.target_start)
+            hunk_id = len(table)
+            table.append(_HunkRef(slot, path, hunk))
+            start = hunk.diff_line
+            end = start + len(hunk.raw)
+            body = blines[start:end] if blines is not None else []
+            if (
+                body
+                and len(body) == end - start
+                and special.find(1, start, end) < 0
+                and hunk.source_start > 1
+                and body[-1][:1] not in _CHANGE  # trailing context (not at the end)
+            ):
+                # the usual case, what _plan and _find_pos do first, inline:
+                # b"" is an empty context line (its blank lost in transit)
+                pre = [line[1:] + nl for line in body if line[:1] != b"+"]
+                m = len(pre)
+            else:
+                m = 0
+            if m:
+                n = len(lines)
+                stated = hunk.target_start - 1 if hunk.target_start else 0
+                # git searches from the end when the stated line is past it,
+                # but reports the offset from the stated line
+                pos = n if stated < 0 or stated > n else stated
+                last = n - m
+                first = pre[0]
+                found = -1
+                if (
+                    pos <= last
+                    and lines[pos : pos + m] == pre
+                    and find_patched(1, pos, pos + m) < 0
+                ):
+                    found = pos
+                else:
+                    for d in range(1, 9):
+                        p = pos + d
+                        if (
+                            p <= last
+                            and lines[p] == first
+                            and lines[p : p + m] == pre
+                            and find_patched(1, p, p + m) < 0
+                        ):
+                            found = p
+                            break
+                        p = pos - d
+                        if (
+                            0 <= p <= last
+                            and lines[p] == first
+                            and lines[p : p + m] == pre
+                            and find_patched(1, p, p + m) < 0
+                        ):
+                            found = p
+                            break
+                if found >= 0:
+                    post = [line[1:] + nl for line in body if line[:1] != b"-"]
+                    lines[found : found + m] = post
+                    splices.append((found, m, found, hunk_id, 0, 0))
+                    patched[found : found + m] = b"\x01" * len(post)
+                    offset = found - stated
+                    status = offset_status if offset else applied
+                    results.append(
+                        HunkResult(i, status, offset, None, location, None, found + 1, None)
+                    )
+                    continue
+            result = self._apply_hunk(img, patched, hunk, _plan(hunk), hunk_id)
             if isinstance(result, str):
                 may_follow = self.failed_at.get(path)
                 if fd.old_path and may_follow is None:
@@ -794,15 +978,12 @@ class _Run:
         # the match needed the whitespace fuzz (an exact match is used as is).
         fuzzy = ws and not _matches(img.lines, patched, pre, found, False, match_end)
         n_post = len(plan.post)
-        post_src = plan.post_src[lo : n_post - hi]
         m = len(pre)
         at = found - lo  # pre-image index i sits at line at + i
-        origins = img.origins
-        base_id = hunk_id * _SPAN
-        new_origins = [origins[at + s] if s >= 0 else base_id + ~s for s in post_src]
         if fuzzy:
             # context lines as they are in the tree, added lines from the patch
             post = plan.post[lo : n_post - hi]
+            post_src = _post_src(hunk)[lo : n_post - hi]
             new_lines = [
                 img.lines[at + s] if s >= 0 else line
                 for line, s in zip(post, post_src, strict=True)
@@ -810,7 +991,7 @@ class _Run:
         else:
             new_lines = plan.post[lo : n_post - hi]
         img.lines[found : found + m] = new_lines
-        origins[found : found + m] = new_origins
+        img.origins.splices.append((found, m, at, hunk_id, lo, hi))
         patched[found : found + m] = b"\x01" * len(new_lines)
         reduced = (leading, trailing) if (lo or hi) else None
         # git reports the offset from the stated position, which context

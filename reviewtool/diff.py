@@ -76,9 +76,11 @@ class Hunk:
 
     ``raw`` keeps the hunk's body lines exactly as the diff has them, minus
     the ``\\n`` that ends every one of them (``\\ No newline`` markers and a
-    CRLF file's ``\\r`` included); ``lines`` is the parsed
-    view, built on first use (a 1 MB diff has tens of thousands of lines and
-    the applier works from ``raw``).
+    CRLF file's ``\\r`` included): lines ``diff_line`` .. ``diff_line +
+    len(raw) - 1`` (0-based) of the diff text, right after the header (the
+    applier slices them from the text it encoded once). ``lines`` is the
+    parsed view, built on first use (a 1 MB diff has tens of thousands of
+    lines and the applier works from the text).
     """
 
     source_start: int
@@ -88,16 +90,20 @@ class Hunk:
     section: str  # the function name git prints after "@@", or ""
     raw: tuple[str, ...]
     diff_line: int  # line of the "@@" header within the patch's diff text
-    _parsed: list[tuple[DiffLine, ...]] = field(
-        default_factory=list, repr=False, compare=False, hash=False
+    # the parsed view, cached on first use (no list per hunk: a 1 MB diff
+    # has thousands of hunks and most are never looked at line by line)
+    _parsed: tuple[DiffLine, ...] | None = field(
+        default=None, repr=False, compare=False, hash=False
     )
 
     @property
     def lines(self) -> tuple[DiffLine, ...]:
         """The body as DiffLines (markers folded into ``no_newline``)."""
-        if not self._parsed:
-            self._parsed.append(_parse_body(self))
-        return self._parsed[0]
+        parsed = self._parsed
+        if parsed is None:
+            parsed = _parse_body(self)
+            object.__setattr__(self, "_parsed", parsed)  # a cache, not a change
+        return parsed
 
     @property
     def leading_context(self) -> int:
@@ -292,7 +298,12 @@ def parse_diff(text: str, patch: int) -> tuple[FileDiff, ...]:
     lines = text.split("\n")
     lines.pop()  # the empty string after the final "\n"
     walker = _Walker(lines)
-    return tuple(_freeze(pf, patch, walker) for pf in patchset)
+    # unidiff has counted each hunk's lines (and would have failed on a
+    # count that does not add up): without "\ No newline" markers, which it
+    # does not count, a body is the old side's lines plus the added ones, and
+    # the walker need not count them again
+    counted = not text.startswith("\\") and "\n\\" not in text
+    return tuple(_freeze(pf, patch, walker, counted) for pf in patchset)
 
 
 def _error_line(text: str) -> int | None:
@@ -320,9 +331,15 @@ class _Walker:
         self.lines = lines
         self.pos = 0  # next line to look at (0-based)
 
-    def hunk(self, start: int, header: tuple[int, int, int, int]) -> tuple[int, tuple[str, ...]]:
+    def hunk(
+        self, start: int, header: tuple[int, int, int, int], body_len: int | None = None
+    ) -> tuple[int, tuple[str, ...]]:
         """(1-based line of the "@@" header, body lines) of the next hunk
-        with ``header`` at or after line ``start`` (0-based)."""
+        with ``header`` at or after line ``start`` (0-based).
+
+        ``body_len``: the number of body lines when known (unidiff counted
+        them and the text has no ``\\`` marker line); else they are counted
+        here, line by line."""
         lines = self.lines
         i = max(self.pos, start)
         n = len(lines)
@@ -338,6 +355,10 @@ class _Walker:
             i += 1
         else:
             raise DiffError("hunk header not found again", line=start + 1)
+        if body_len is not None and i + 1 + body_len <= n:
+            j = i + 1 + body_len
+            self.pos = j
+            return i + 1, tuple(lines[i + 1 : j])
         old, new = header[1], header[3]
         j = i + 1
         while (old > 0 or new > 0) and j < n:
@@ -368,7 +389,7 @@ def _counts(m: re.Match[str]) -> tuple[int, int, int, int]:
     )
 
 
-def _freeze(pf: object, patch: int, walker: _Walker) -> FileDiff:
+def _freeze(pf: object, patch: int, walker: _Walker, counted: bool = False) -> FileDiff:
     """One unidiff PatchedFile -> FileDiff (git extended headers read here)."""
     info: list[str] = [line.rstrip("\r\n") for line in (getattr(pf, "patch_info", None) or [])]
     headers: dict[str, str] = {}
@@ -421,7 +442,8 @@ def _freeze(pf: object, patch: int, walker: _Walker) -> FileDiff:
     hunks: list[Hunk] = []
     for h in pf if isinstance(pf, list) else []:
         counts = (h.source_start, h.source_length, h.target_start, h.target_length)
-        header_line, raw = walker.hunk(start, counts)
+        body_len = h.source_length + h.added if counted else None
+        header_line, raw = walker.hunk(start, counts, body_len)
         section = (h.section_header or "").rstrip("\r\n")
         hunks.append(Hunk(*counts, section, raw, header_line))
     return FileDiff(
