@@ -278,9 +278,9 @@ class Watcher:
                 parents=msg.parent_ids,
                 is_patch=has_diff and not subject.is_reply,
                 is_cover=subject.counter == 0 and not subject.is_reply and subject.is_patch,
-                version=subject.version,
-                counter=subject.counter,
-                total=subject.total,
+                version=_sqlite_int(subject.version),
+                counter=_sqlite_int(subject.counter),
+                total=_sqlite_int(subject.total),
             )
         with self.db:
             self.db.execute(
@@ -449,3 +449,17 @@ def _hostname() -> str:
     # '/' and ':' are not allowed in a Maildir name; keep it short and plain
     host = socket.gethostname() or "localhost"
     return "".join(c if c.isalnum() or c in "-." else "_" for c in host)[:64]
+
+
+# SQLite integers are 64-bit; a subject such as "[PATCH 99999999999999999999/2]"
+# would overflow the column. Such a number is out of range for any series, so
+# it is kept as the largest value SQLite holds, which still reads as "beyond the
+# series". Seen in: tests/data/fuzz/headers-counter-overflow.mbox
+_SQLITE_INT_MAX = 2**63 - 1
+
+
+def _sqlite_int(value: int | None) -> int | None:
+    """``value`` clamped to what an SQLite INTEGER column can hold."""
+    if value is None:
+        return None
+    return max(-_SQLITE_INT_MAX, min(value, _SQLITE_INT_MAX))

@@ -297,7 +297,6 @@ def test_scan_of_hostile_archive_writes_nothing_but_its_output(
 # Cases that still crash `review watch` (exit 3), with the reason.
 WATCH_BUGS = {
     "headers-8bit-message-id.mbox": "the surrogate Message-ID reaches watch.py's SQLite insert",
-    "headers-counter-overflow.mbox": "watch.py stores a 20-digit patch counter as SQLite INTEGER",
 }
 
 
