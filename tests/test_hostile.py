@@ -28,10 +28,7 @@ NOT_CASES = {"README.md", "make_cases.py"}
 CASES = sorted(p for p in FUZZ.iterdir() if p.is_file() and p.name not in NOT_CASES)
 # Cases that still crash, with the stage that must fix them. strict: the
 # test fails as soon as the bug is fixed, so the entry is then removed.
-KNOWN_BUGS = {
-    "headers-8bit-message-id.mbox": "mail/mbox.py keeps a lone surrogate in the Message-ID; "
-    "the JSON report then cannot be written as UTF-8 (exit 3)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def _case_param(path: Path) -> object:
@@ -295,9 +292,7 @@ def test_scan_of_hostile_archive_writes_nothing_but_its_output(
 
 
 # Cases that still crash `review watch` (exit 3), with the reason.
-WATCH_BUGS = {
-    "headers-8bit-message-id.mbox": "the surrogate Message-ID reaches watch.py's SQLite insert",
-}
+WATCH_BUGS: dict[str, str] = {}
 
 
 def _watch_cases() -> list[object]:

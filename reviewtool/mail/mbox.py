@@ -2,8 +2,17 @@
 
 The only module that imports ``mailbox``, ``email`` and ``mailparser``. The
 stdlib ``email`` package is the primary parser (one ``email.policy``);
-``mailparser`` is asked for its defect diagnosis of each message, which is
-recorded as ``mail-defect`` facts.
+``mailparser`` is asked for its defect diagnosis of each message that
+needs one, which is recorded as ``mail-defect`` facts.
+
+Speed (docs/performance.md, section c): the mbox is split by a bytes scan,
+the common message (one text/plain part, plain headers) is built by hand as
+the ``compat32`` parser would build it, headers are decoded by hand, and
+mail-parser only reads a message that shows anything it could flag (a
+stdlib defect, a charset fallback, an 8-bit or control byte in a header, an
+address, date or MIME header outside the plain grammar).
+tests/test_mbox_fast.py checks the hand-built message against the parser,
+and the gate against mail-parser, on every mail in tests/data and the corpus.
 
 Inputs (one or more): an mbox (mboxo or mboxrd, patchew's ``From nobody``
 separators), a Maildir directory, a single ``.eml``/``.patch`` file, a
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import enum
+import functools
 import io
 import logging
 import mailbox
@@ -23,6 +33,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date as calendar_date
 from datetime import datetime
 from email import policy as email_policy
 from email.header import decode_header
@@ -35,10 +46,17 @@ from typing import BinaryIO
 from reviewtool.errors import InputError
 from reviewtool.location import MailLocation
 
-# One policy for every message (b4's advice): modern parsing, no line-length
-# refolding. Headers are decoded by hand from raw_items() so that a malformed
-# header degrades to its raw text instead of raising.
+# The policy every message is read with: compat32, no header registry (the
+# modern policy parsed every header through email.headerregistry, most of the
+# stage's cost). Headers are decoded by hand from raw_items(), which hold the
+# same text under either policy, so a malformed header degrades to its raw
+# text instead of raising; RFC 2047 words are decoded by _decode_words().
+QUICK_POLICY = email_policy.compat32
+# The second try, only for a message whose compat32 read raised: modern
+# parsing, no line-length refolding.
 POLICY = email_policy.default.clone(max_line_length=None)
+# How much of an mbox the splitter reads at a time
+BLOCK = 1 << 20
 
 # "From nobody Tue Feb 10 06:08:29 2026", "From 0123abcd Mon Sep 17 00:00:00 2001"
 MBOX_FROM_RE = re.compile(rb"^From \S")
@@ -50,6 +68,18 @@ MBOX_FROM_DATED_RE = re.compile(
 HEADER_LINE_RE = re.compile(rb"^[!-9;-~]+:")
 # ">From ", ">>From ": mboxrd quoting, undone by removing one ">"
 QUOTED_FROM_RE = re.compile(rb"^>+From ")
+QUOTED_FROM_LINES_RE = re.compile(rb"^>(>*From )", re.MULTILINE)
+# a header block as the email parser reads it without a defect: "Name: value"
+# lines, each maybe continued by lines that start with a space or a tab
+# Every step is forced (the value starts after the blanks, a continuation
+# line after a line break): a block that fails to match fails in linear
+# time, not by trying every split of blanks between the two (the first
+# version took exponential time on a bad line after many headers).
+_FIELD = r"([!-9;-~]+):[ \t]*+((?:[^ \t\n][^\n]*)?(?:\n[ \t][^\n]*)*)\n"
+HEADER_FIELD_RE = re.compile(_FIELD)
+HEADER_BLOCK_RE = re.compile(rf"(?:{_FIELD})+")
+# a blank (or whitespace-only) line, then a line that may be a separator
+SEPARATOR_CANDIDATE_RE = re.compile(rb"\n[ \t\r\x0b\x0c]*\n(?=From \S)")
 # "<20260201162001.296328-4-vsementsov@yandex-team.ru>"
 MSGID_RE = re.compile(r"<([^<>\s]+)>")
 # "Jonah Palmer via <qemu-devel@nongnu.org>": a list rewrote the sender (DMARC)
@@ -70,6 +100,68 @@ DIAGNOSED_HEADERS = frozenset(
         "content-disposition",
     )
 )
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# header folding: a line break before whitespace
+FOLD_RE = re.compile(r"\r?\n(?=[ \t])")
+# a raw 8-bit header byte, as the email package's surrogateescape keeps it
+ESCAPED_8BIT_RE = re.compile("[\udc80-\udcff]")
+
+# The plain grammar of the address and date headers a review reads. A value
+# that matches holds nothing mail-parser flags (tests/test_mbox_fast.py
+# checks it on every mail in tests/data and ../shared/corpus); one that does
+# not is diagnosed.
+_ATOMS = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"  # with "." (obsolete phrase syntax)
+_ENCODED_WORD = r"=\?[A-Za-z0-9_.:-]+\?[bBqQ]\?[!->@-~]*\?="
+# atomic: an encoded word is also a run of atom characters; trying both on
+# a failing list would take exponential time
+_WORD = rf'(?>{_ENCODED_WORD}|{_ATOMS}|"[^"\\<>@\x00-\x1f\x7f]*")'
+_DOT_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_ADDR_SPEC = rf"{_DOT_ATOM}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_MAILBOX = rf"(?:{_ADDR_SPEC}|(?:{_WORD}(?:[ \t]+{_WORD})*[ \t]*)?<{_ADDR_SPEC}>)"
+# one mailbox of a plain list: (bare addr-spec) or (phrase, <addr-spec>)
+PLAIN_MAILBOX_RE = re.compile(
+    rf"[ \t]*(?:({_ADDR_SPEC})|((?:{_WORD}(?:[ \t]+{_WORD})*)?)[ \t]*<({_ADDR_SPEC})>)[ \t]*,?"
+)
+PHRASE_WORD_RE = re.compile(r'"([^"]*)"|(\S+)')
+PLAIN_ADDRESS_LIST_RE = re.compile(rf"[ \t]*{_MAILBOX}(?:[ \t]*,[ \t]*{_MAILBOX})*[ \t]*")
+ENCODED_WORD_RE = re.compile(_ENCODED_WORD)
+# decoded display-name text that needs quoting, or is not text at all
+NAME_SPECIALS_RE = re.compile(r'[()<>\[\]:;@\\,"\x00-\x1f\x7f\ud800-\udfff]')
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# "Mon, 5 Jan 2026 10:00:00 +0000", optionally with a "(UTC)" comment
+PLAIN_DATE_RE = re.compile(
+    rf"(?:(?P<weekday>{'|'.join(_DAY_NAMES)}),[ \t]+)?(?P<day>\d{{1,2}})[ \t]+"
+    rf"(?P<month>{'|'.join(_MONTH_NAMES)})[ \t]+(?P<year>\d{{4}})[ \t]+"
+    r"(?P<hour>[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?[ \t]+[+-](?:[01]\d|2[0-3])[0-5]\d"
+    r"(?:[ \t]+\([A-Za-z0-9 +:-]*\))?"
+)
+# a MIME part whose charset decodes any bytes without lone surrogates
+PLAIN_CHARSETS = frozenset(
+    {"us-ascii", "ascii", "utf-8", "utf8", "iso-8859-1", "latin-1", "latin1", "iso-8859-15"}
+)
+# the Content-Type of a message _quick_parse builds by hand
+PLAIN_CONTENT_TYPE_RE = re.compile(
+    r'text/plain(?:[ \t]*;[ \t]*(?:charset|format|delsp)=(?:"[A-Za-z0-9_.-]*"|[A-Za-z0-9_.-]+))*'
+    r"[ \t]*;?[ \t]*",
+    re.IGNORECASE,
+)
+# any type with plain parameters, and "inline" or a plain file name
+PLAIN_ANY_CONTENT_TYPE_RE = re.compile(
+    r'[A-Za-z0-9.+-]+/[A-Za-z0-9.+-]+(?:[ \t]*;[ \t]*[A-Za-z0-9-]+=(?:"[^"\\\n]*"|[^\s";]+))*'
+    r"[ \t]*;?",
+)
+PLAIN_DISPOSITION_RE = re.compile(
+    r'(?:inline|attachment)(?:[ \t]*;[ \t]*filename=(?:"[A-Za-z0-9._-]+"|[A-Za-z0-9._-]+))?',
+    re.IGNORECASE,
+)
+# a control character (other than folding whitespace) or a raw 8-bit byte
+# in a header: worth mail-parser's look
+ODD_HEADER_CHAR_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\udc80-\udcff]")
+# CRLF transport line ends, and quoted-printable "=0D" artefacts
+CR_LINE_END_RE = re.compile(r"\r+\n")
+PLAIN_MSGID_RE = re.compile(r"[ \t]*<[^<>\s\"]+>[ \t]*")
+PLAIN_CTE = frozenset({"7bit", "8bit", "quoted-printable", "base64", "binary"})
 PATCH_TYPES = frozenset({"text/x-patch", "text/x-diff", "text/x-diff-patch", "application/x-patch"})
 FALLBACK_CHARSETS = ("utf-8", "cp1252", "latin-1")
 MAIL_SUFFIXES = (".patch", ".eml", ".mbox", ".diff", ".mail", ".msg")
@@ -149,8 +241,9 @@ def read_messages(inputs: Sequence[str], *, diagnose: bool = True) -> MailInput:
 
     Raises ``InputError`` for a missing path, a directory with no mail, a
     file that is not mail, and a message whose line breaks were lost.
-    ``diagnose=False`` skips mail-parser's defect diagnosis (about 5x faster
-    on large archives; the stdlib's own checks still run).
+    ``diagnose=False`` skips mail-parser's defect diagnosis and records the
+    stdlib's own MIME defects instead. With ``diagnose=True`` mail-parser
+    still only reads the messages a cheap check finds it could flag.
     """
     messages: list[Message] = []
     problems: list[MailFact] = []
@@ -227,7 +320,8 @@ def _iter_stream(stream: BinaryIO, source: str, diagnose: bool) -> Iterator[Mess
         stream = io.BytesIO(data)
         first = stream.readline()
     if MBOX_FROM_RE.match(first):
-        for index, raw in enumerate(_split_mbox(first, stream), start=1):
+        blocks = iter(functools.partial(stream.read, BLOCK), b"")
+        for index, raw in enumerate(_split_mbox(first, blocks), start=1):
             yield _parse_one(raw, source, index, diagnose, mbox=True)
         return
     if not HEADER_LINE_RE.match(first):
@@ -245,38 +339,79 @@ def _iter_stream(stream: BinaryIO, source: str, diagnose: bool) -> Iterator[Mess
 def _split_mbox(first: bytes, stream: Iterable[bytes]) -> Iterator[bytes]:
     """Yield each message's bytes, its ``From `` line included.
 
-    A ``From `` line only separates messages at the start or after a blank
-    line, and only when it carries an asctime date or a header follows it:
-    mboxo archives do not always quote a ``From `` that begins a body line.
-    ``>From `` quoting (mboxrd) is undone by removing one ``>``.
+    ``stream`` yields the rest of the mbox in chunks of any size (lines, or
+    blocks of a file). A ``From `` line only separates messages at the start
+    or after a blank line, and only when it carries an asctime date or a
+    header follows it: mboxo archives do not always quote a ``From `` that
+    begins a body line. ``>From `` quoting (mboxrd) is undone by removing
+    one ``>``. The chunks are scanned as bytes (no Python loop per line);
+    only the current message and one chunk are held.
     """
-    current: list[bytes] = [first]
-    pending: bytes | None = None
-    previous_blank = False
-    for line in stream:
-        if pending is not None:
-            if HEADER_LINE_RE.match(line):
-                yield b"".join(current)
-                current = [pending]
-            else:
-                current.append(pending)
-            pending = None
-        elif previous_blank and MBOX_FROM_DATED_RE.match(line):
-            yield b"".join(current)
-            current = [line]
-            previous_blank = False
+    chunks = iter(stream)
+    buf = first
+    start = 0  # where the current message begins in buf
+    pos = 0  # where the search for the next separator resumes
+    eof = False
+
+    def more() -> bool:
+        """Append the next chunk(s) to buf, dropping what was yielded."""
+        nonlocal buf, start, pos, eof
+        if eof:
+            return False
+        # read at least as much as is held, so that one huge message costs
+        # a linear number of copies, not a quadratic one
+        want = max(BLOCK, len(buf) - start)
+        parts = [buf[start:]]
+        got = 0
+        for chunk in chunks:
+            parts.append(chunk)
+            got += len(chunk)
+            if got >= want:
+                break
+        else:
+            eof = True
+        buf = b"".join(parts)
+        pos -= start
+        start = 0
+        return got > 0
+
+    while True:
+        found = SEPARATOR_CANDIDATE_RE.search(buf, pos)
+        if found is None:
+            # a separator may straddle the end of buf: resume at the line
+            # break before the last complete line
+            last = buf.rfind(b"\n")
+            pos = max(pos, buf.rfind(b"\n", start, last) if last > start else pos)
+            if not more():
+                break
             continue
-        elif previous_blank and MBOX_FROM_RE.match(line):
-            pending = line
-            previous_blank = False
+        line_start = found.end()
+        line_end = buf.find(b"\n", line_start)
+        next_end = buf.find(b"\n", line_end + 1) if line_end >= 0 else -1
+        if next_end < 0 and not eof:
+            # the candidate line and the one after it must be whole
+            pos = found.start()
+            more()
             continue
-        if QUOTED_FROM_RE.match(line):
-            line = line[1:]
-        current.append(line)
-        previous_blank = not line.strip()
-    if pending is not None:
-        current.append(pending)
-    yield b"".join(current)
+        line = buf[line_start : line_end + 1] if line_end >= 0 else buf[line_start:]
+        if MBOX_FROM_DATED_RE.match(line):
+            is_separator = True
+        else:
+            after = buf[line_end + 1 : next_end + 1] if next_end >= 0 else buf[line_end + 1 :]
+            is_separator = line_end >= 0 and bool(HEADER_LINE_RE.match(after))
+        if is_separator:
+            yield _unquote(buf[start:line_start])
+            start = pos = line_start
+        else:
+            pos = found.start() + 1
+    yield _unquote(buf[start:])
+
+
+def _unquote(raw: bytes) -> bytes:
+    """Undo mboxrd ``>From `` quoting: one ``>`` less on each quoted line."""
+    if b">From " not in raw:
+        return raw
+    return QUOTED_FROM_LINES_RE.sub(rb"\1", raw)
 
 
 def _looks_flattened(raw: bytes) -> int | None:
@@ -301,10 +436,49 @@ def _parse_one(
     if mbox:
         raw = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
     try:
+        parsed = _quick_parse(raw) or BytesParser(policy=QUICK_POLICY).parsebytes(raw)
+        return _decode_message(parsed, location, diagnose)
+    except Exception:
+        pass  # hostile input: the full policy reads it, or says why not
+    try:
         parsed = BytesParser(policy=POLICY).parsebytes(raw)
         return _decode_message(parsed, location, diagnose)
     except Exception as e:  # the email package can fail on hostile input
         return MailFact(MailFactKind.BROKEN_MESSAGE, f"cannot parse the message: {e}", location)
+
+
+def _quick_parse(raw: bytes) -> EmailMessage | None:
+    """The ``compat32`` message the email parser would build, built by hand,
+    holding only the ``DIAGNOSED_HEADERS`` (all that is read from it).
+
+    Only for the common shape: one text/plain part, headers with no CR and
+    no line the parser would call a defect, a blank line before the body.
+    The header values and the body are the same strings the parser stores
+    (it keeps bytes as ``surrogateescape`` text); anything else returns None
+    and goes to the parser. Skipping its line-by-line loop over the body is
+    most of the speed-up.
+    """
+    text = raw.decode("ascii", "surrogateescape")
+    end = text.find("\n\n")
+    if end <= 0:
+        return None
+    block = text[: end + 1]
+    if "\r" in block or not HEADER_BLOCK_RE.fullmatch(block):
+        return None
+    fields = HEADER_FIELD_RE.findall(block)
+    content_types = [v for n, v in fields if n.lower() == "content-type"]
+    if len(content_types) > 1 or (
+        content_types and not PLAIN_CONTENT_TYPE_RE.fullmatch(_unfold(content_types[0]))
+    ):
+        return None
+    message = EmailMessage(policy=QUICK_POLICY)
+    for name, value in fields:
+        # only the headers a review reads (and mail-parser diagnoses): every
+        # header lookup of the email package walks the whole list
+        if name.lower() in DIAGNOSED_HEADERS:
+            message.set_raw(name, value)
+    message.set_payload(text[end + 2 :])
+    return message
 
 
 def _decode_message(
@@ -348,15 +522,21 @@ def _decode_message(
 
     body, body_facts = _decode_body(parsed, location)
     facts += body_facts
-    facts += _defect_facts(parsed, location) if diagnose else _stdlib_defects(parsed, location)
+    if not diagnose:
+        facts += _stdlib_defects(parsed, location)
+    elif _needs_diagnosis(parsed, headers, facts):
+        facts += _defect_facts(parsed, location)
+    # else: nothing mail-parser could flag, and no stdlib defect either
 
-    in_reply_to = MSGID_RE.findall(_unfold(headers.get("in-reply-to", [""])[0]))
+    in_reply_to = MSGID_RE.findall(_undo_8bit(_unfold(headers.get("in-reply-to", [""])[0])))
     return Message(
         location=location,
         message_id=_message_id(headers.get("message-id", [])),
         in_reply_to=in_reply_to[0] if in_reply_to else None,
         references=tuple(
-            MSGID_RE.findall(" ".join(_unfold(v) for v in headers.get("references", [])))
+            MSGID_RE.findall(
+                " ".join(_undo_8bit(_unfold(v)) for v in headers.get("references", []))
+            )
         ),
         subject=" ".join(first("subject").split()),
         from_name=from_name,
@@ -372,7 +552,8 @@ def _decode_message(
 def _message_id(values: list[str]) -> str | None:
     if not values:
         return None
-    raw = _unfold(values[0]).strip()
+    # raw 8-bit bytes arrive as lone surrogates, which no report can write
+    raw = _undo_8bit(_unfold(values[0])).strip()
     found = MSGID_RE.search(raw)
     if found is not None:
         return found.group(1)
@@ -390,12 +571,14 @@ def _parse_date(value: str) -> datetime | None:
 
 def _unfold(raw: str) -> str:
     """Remove header folding (CRLF/LF before whitespace), keeping the whitespace."""
-    return re.sub(r"\r?\n(?=[ \t])", "", raw).replace("\r", "").replace("\n", "")
+    if "\n" not in raw and "\r" not in raw:
+        return raw
+    return FOLD_RE.sub("", raw).replace("\r", "").replace("\n", "")
 
 
 def _undo_8bit(raw: str) -> str:
     """Raw 8-bit header bytes arrive as surrogate escapes; decode them as text."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in raw):
+    if not ESCAPED_8BIT_RE.search(raw):
         return raw
     data = raw.encode("ascii", "surrogateescape")
     return _decode_text(data, None)[0]
@@ -432,16 +615,40 @@ def _address_pairs(values: list[str]) -> list[tuple[str, str]]:
         # patchew's copy of the seed lost every <address>: keep the bare names
         names = (" ".join(_decode_words(n).split()) for v in raw for n in v.split(","))
         return [(n, "") for n in names if n]
-    try:
-        pairs = getaddresses(raw)
-    except Exception:
-        return [(_decode_words(v).strip(), "") for v in raw if v.strip()]
+    plain = _plain_pairs(raw)
+    if plain is not None:
+        pairs = plain
+    else:
+        try:
+            pairs = getaddresses(raw)
+        except Exception:
+            return [(_decode_words(v).strip(), "") for v in raw if v.strip()]
     out: list[tuple[str, str]] = []
     for name, addr in pairs:
         if not name and not addr:
             continue
         out.append((" ".join(_decode_words(name).split()), addr.strip()))
     return out
+
+
+def _plain_pairs(values: list[str]) -> list[tuple[str, str]] | None:
+    """``getaddresses(values)`` for lists in the plain grammar, by regex; else None.
+
+    The phrase of a mailbox is its words (quoted strings without their
+    quotes) joined by one space, and the address is the addr-spec as
+    written: what ``getaddresses`` returns for the same text.
+    """
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        if not PLAIN_ADDRESS_LIST_RE.fullmatch(value):
+            return None
+        for bare, phrase, addr in PLAIN_MAILBOX_RE.findall(value):
+            if bare:
+                pairs.append(("", bare))
+            else:
+                words = (q or w for q, w in PHRASE_WORD_RE.findall(phrase))
+                pairs.append((" ".join(words), addr))
+    return pairs
 
 
 def _addresses(values: list[str]) -> tuple[str, ...]:
@@ -457,7 +664,11 @@ def _decode_text(data: bytes, declared: str | None) -> tuple[str, str | None]:
     if declared:
         try:
             codecs.lookup(declared)
-            return data.decode(declared), None
+            text = data.decode(declared)
+            # utf-7 and the *_escape codecs can yield lone surrogates, which
+            # no report can write as UTF-8: such a result failed too
+            if declared.lower() in PLAIN_CHARSETS or not SURROGATE_RE.search(text):
+                return text, None
         except (LookupError, UnicodeDecodeError):
             pass
     elif data.isascii():
@@ -512,7 +723,8 @@ def _decode_body(parsed: EmailMessage, location: MailLocation) -> tuple[str, lis
                 )
             )
         # CRLF transport line ends, and quoted-printable "=0D" artefacts
-        text = re.sub(r"\r+\n", "\n", text).rstrip("\r")
+        if "\r" in text:
+            text = CR_LINE_END_RE.sub("\n", text).rstrip("\r")
         if str(part.get_param("format", "")).lower() == "flowed":
             text = _unflow(text, delsp=str(part.get_param("delsp", "")).lower() == "yes")
         texts.append(text)
@@ -560,6 +772,91 @@ def _unflow(text: str, delsp: bool) -> str:
             flush()
     flush()
     return "\n".join(out)
+
+
+def _needs_diagnosis(
+    parsed: EmailMessage, all_headers: dict[str, list[str]], facts: list[MailFact]
+) -> bool:
+    """Whether mail-parser could find anything in this message (cheap checks).
+
+    False only when every part has plain MIME headers, decodes with its
+    charset and has no stdlib defect, no header holds an 8-bit byte or a
+    control character, and the address and date headers are in their plain
+    grammar: mail-parser reports nothing on such a message (checked on every
+    mail in tests/data and ../shared/corpus by tests/test_mbox_fast.py), so
+    its diagnosis is asked for only where it can add a fact.
+    """
+    if any(f.kind is MailFactKind.CHARSET_FALLBACK for f in facts):
+        return True
+    headers = {k: v for k, v in all_headers.items() if k in DIAGNOSED_HEADERS}
+    for values in headers.values():
+        for value in values:
+            if ODD_HEADER_CHAR_RE.search(value):
+                return True
+    for value in headers.get("message-id", ()):
+        if not PLAIN_MSGID_RE.fullmatch(_unfold(value)):
+            return True
+    for value in headers.get("subject", ()):
+        if "=?" in value and _decode_words(value) == _unfold(value):
+            return True  # an encoded word that does not decode
+    for name in ("from", "to", "cc", "reply-to"):
+        for value in headers.get(name, ()):
+            if not _plain_address_list(_unfold(value)):
+                return True
+    if not all(_plain_date(_unfold(value)) for value in headers.get("date", ())):
+        return True
+    return not all(_plain_part(part) for part in parsed.walk())
+
+
+def _plain_part(part: EmailMessage) -> bool:
+    """A MIME part with plain headers that decodes with its charset, no defect."""
+    for name, value in part.raw_items():
+        key = name.lower()
+        if not key.startswith("content-"):
+            continue
+        if ODD_HEADER_CHAR_RE.search(value):
+            return False
+        text = _unfold(value).strip()
+        if key == "content-type" and not PLAIN_ANY_CONTENT_TYPE_RE.fullmatch(text):
+            return False
+        if key == "content-disposition" and not PLAIN_DISPOSITION_RE.fullmatch(text):
+            return False
+        if key == "content-transfer-encoding" and text.lower() not in PLAIN_CTE:
+            return False
+    if not part.is_multipart():
+        charset = part.get_content_charset()
+        if charset is not None and charset not in PLAIN_CHARSETS:
+            return False
+        payload = part.get_payload(decode=True)  # records decoding defects
+        if isinstance(payload, bytes):
+            try:
+                payload.decode(charset or "utf-8")
+            except UnicodeDecodeError:
+                return False
+    return not part.defects
+
+
+def _plain_address_list(value: str) -> bool:
+    if not PLAIN_ADDRESS_LIST_RE.fullmatch(value):
+        return False
+    for word in ENCODED_WORD_RE.findall(value):
+        decoded = _decode_words(word)
+        if decoded == word or NAME_SPECIALS_RE.search(decoded):
+            return False
+    return True
+
+
+def _plain_date(value: str) -> bool:
+    found = PLAIN_DATE_RE.fullmatch(value.strip())
+    if found is None:
+        return False
+    year = int(found["year"])
+    try:
+        day = calendar_date(year, _MONTH_NAMES.index(found["month"]) + 1, int(found["day"]))
+    except ValueError:
+        return False
+    weekday = found["weekday"]
+    return year >= 1900 and (weekday is None or _DAY_NAMES.index(weekday) == day.weekday())
 
 
 def _stdlib_defects(parsed: EmailMessage, location: MailLocation) -> list[MailFact]:
