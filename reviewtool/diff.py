@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -108,28 +108,12 @@ class Hunk:
     @property
     def leading_context(self) -> int:
         """Context lines before the first added or removed line."""
-        n = 0
-        for raw in self.raw:
-            kind = _kind(raw)
-            if kind == "\\":
-                continue
-            if kind != " ":
-                break
-            n += 1
-        return n
+        return _context_run(self.raw)
 
     @property
     def trailing_context(self) -> int:
         """Context lines after the last added or removed line."""
-        n = 0
-        for raw in reversed(self.raw):
-            kind = _kind(raw)
-            if kind == "\\":
-                continue
-            if kind != " ":
-                break
-            n += 1
-        return n
+        return _context_run(reversed(self.raw))
 
     @property
     def added(self) -> int:
@@ -155,6 +139,20 @@ def _kind(raw: str) -> str:
     context, as git and unidiff read it."""
     first = raw[:1]
     return first if first in ("+", "-", "\\") else " "
+
+
+def _context_run(raws: Iterable[str]) -> int:
+    """Context lines at the start of ``raws``, up to the first added or
+    removed line ("\\ No newline" markers are not lines)."""
+    n = 0
+    for raw in raws:
+        kind = _kind(raw)
+        if kind == "\\":
+            continue
+        if kind != " ":
+            break
+        n += 1
+    return n
 
 
 def _parse_body(hunk: Hunk) -> tuple[DiffLine, ...]:

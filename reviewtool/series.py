@@ -197,6 +197,17 @@ class Series:
         return "\n".join(out) + "\n"
 
 
+def compact_ranges(numbers: Iterable[int]) -> str:
+    """Patch slots as runs: ``(1, 2, 4, 5, 6)`` -> ``1-2, 4-6``."""
+    spans: list[list[int]] = []
+    for n in sorted(numbers):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
 @dataclass(slots=True)
 class _Candidate:
     """A patch-bearing (or cover) message kept while the input streams in."""

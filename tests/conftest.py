@@ -5,10 +5,12 @@ QEMU tree (skipped when REVIEW_QEMU_TREE is unset), and golden files with a
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from reviewtool.tree import Tree
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -17,6 +19,35 @@ SEED_SAMPLE = SAMPLES / "backend-transfer-v10-3-8.mbox"
 DATA = Path(__file__).resolve().parent / "data"
 SHARED = Path(os.environ.get("REVIEW_SHARED_DIR", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
+
+
+class DictTree(Tree):
+    """A tree held in a dict (tests only)."""
+
+    def __init__(self, files: dict[str, bytes]):
+        self.files = files
+        self.label = "test tree"
+
+    def read_bytes(self, path: str) -> bytes | None:
+        return self.files.get(path)
+
+    def iter_files(self, prefix: str = "") -> Iterator[str]:
+        yield from sorted(p for p in self.files if p.startswith(prefix))
+
+
+def git_env(**extra: str) -> dict[str, str]:
+    """The environment for a test's own git commands: a fixed identity and
+    no user or system config (the runner's ~/.gitconfig must not matter)."""
+    return {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        **extra,
+    }
 
 
 def corpus_files() -> list[Path]:

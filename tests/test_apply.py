@@ -4,11 +4,10 @@ then the seed series on the bundled sample tree and the ``review apply`` CLI."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_TREE, SEED_SAMPLE
+from conftest import SAMPLE_TREE, SEED_SAMPLE, DictTree, git_env
 from typer.testing import CliRunner
 
 from reviewtool.apply import (
@@ -24,20 +23,6 @@ from reviewtool.cli import app
 from reviewtool.diff import FileStatus
 from reviewtool.location import DiffLocation
 from reviewtool.tree import DirectoryTree, Tree
-
-
-class DictTree(Tree):
-    """A tree held in a dict (tests only)."""
-
-    def __init__(self, files: dict[str, bytes]):
-        self.files = files
-        self.label = "test tree"
-
-    def read_bytes(self, path: str) -> bytes | None:
-        return self.files.get(path)
-
-    def iter_files(self, prefix: str = "") -> Iterator[str]:
-        yield from sorted(p for p in self.files if p.startswith(prefix))
 
 
 def numbered(n: int, start: int = 1) -> bytes:
@@ -460,20 +445,12 @@ def test_rename_to_hostile_paths_is_refused() -> None:
 
 
 def test_git_revision_as_base_and_cli_rev(tmp_path: Path) -> None:
-    import os
     import subprocess
 
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "f.c").write_bytes(numbered(10))
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-    }
+    env = git_env()
     for args in (["init", "-q"], ["add", "f.c"], ["commit", "-q", "-m", "base"]):
         subprocess.run(["git", "-C", str(repo), *args], check=True, env=env)
     (repo / "f.c").write_bytes(b"changed in the worktree\n")  # --rev must not see this

@@ -16,16 +16,15 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import DictTree, git_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reviewtool.apply import ApplyOptions, HunkStatus, apply_patches
-from reviewtool.tree import Tree
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -70,18 +69,6 @@ class Case:
     base: bytes
 
 
-class DictTree(Tree):
-    def __init__(self, files: dict[str, bytes]):
-        self.files = files
-        self.label = "property test"
-
-    def read_bytes(self, path: str) -> bytes | None:
-        return self.files.get(path)
-
-    def iter_files(self, prefix: str = "") -> Iterator[str]:
-        yield from sorted(self.files)
-
-
 def _join(lines: list[str], newline_at_end: bool) -> bytes:
     text = "\n".join(lines)
     if lines and newline_at_end:
@@ -123,8 +110,7 @@ def cases(draw: st.DrawFn) -> Case:
 
 
 def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"}
-    env["GIT_CEILING_DIRECTORIES"] = str(cwd.parent)
+    env = git_env(GIT_CEILING_DIRECTORIES=str(cwd.parent))
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env, check=False)
 
 
@@ -230,15 +216,7 @@ def test_applier_agrees_with_git_apply(
 def test_new_deleted_renamed_copied_and_mode_agree_with_git(tmp_path: Path) -> None:
     """A git-made diff with every kind of file change, applied to a shifted
     base by us and by git: the same files with the same bytes afterwards."""
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
+    env = git_env()
     repo = tmp_path / "repo"
     repo.mkdir()
     body = "".join(f"int v{i} = {i};\n" for i in range(40))

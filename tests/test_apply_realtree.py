@@ -11,7 +11,6 @@ only read, and is checked to be unchanged afterwards. Needs REVIEW_QEMU_TREE
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SEED_SAMPLE, corpus_files
+from conftest import SEED_SAMPLE, corpus_files, git_env
 
 from reviewtool.apply import AppliedSeries, HunkStatus, apply_series
 from reviewtool.errors import InputError
@@ -57,12 +56,7 @@ def git_apply_patch(diff: str, work: Path, tmp: Path) -> dict[str, GitFile]:
     """``git apply -v --reject`` of one patch in ``work``; results per file."""
     patch_file = tmp / "patch.diff"
     patch_file.write_text(diff)
-    env = {
-        **os.environ,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-        "GIT_CEILING_DIRECTORIES": str(work.parent),
-    }
+    env = git_env(GIT_CEILING_DIRECTORIES=str(work.parent))
     done = subprocess.run(
         ["git", "apply", "-v", "--reject", str(patch_file)],
         cwd=work,

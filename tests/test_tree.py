@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import git_env
 
 from reviewtool.errors import InputError
 from reviewtool.tree import (
@@ -20,15 +20,9 @@ from reviewtool.tree import (
 
 
 def _git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-        "GIT_CONFIG_GLOBAL": "/dev/null",
-    }
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=True, env=env)
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, check=True, env=git_env()
+    )
     return done.stdout.decode()
 
 

@@ -55,6 +55,13 @@ def _applied(ctx: CheckContext, patch: Patch) -> PatchApply | None:
     return ctx.applied.patch(patch.index)
 
 
+def _files_with(ctx: CheckContext, patch: Patch, outcome: FileOutcome) -> Iterator[FileResult]:
+    """The file diffs of ``patch`` whose outcome is ``outcome``."""
+    result = _applied(ctx, patch)
+    if result is not None:
+        yield from (f for f in result.files if f.outcome is outcome)
+
+
 def _because(earlier: DiffLocation | None, note: str | None) -> str:
     """The "may follow from" and "Based-on" remarks that end a failure message."""
     parts = []
@@ -158,16 +165,12 @@ def binary_patch_not_checked(ctx: CheckContext, patch: Patch) -> Iterator[Hit]:
     Okay: ../common/ok-two-patch-series.mbox
     P003: flagged-binary-file.mbox
     """
-    result = _applied(ctx, patch)
-    if result is None:
-        return
-    for file in result.files:
-        if file.outcome is FileOutcome.NOT_APPLIED:
-            yield Hit(
-                f"{file.path}: binary change not applied or checked",
-                at=file.location,
-                introduced_by=file.location,
-            )
+    for file in _files_with(ctx, patch, FileOutcome.NOT_APPLIED):
+        yield Hit(
+            f"{file.path}: binary change not applied or checked",
+            at=file.location,
+            introduced_by=file.location,
+        )
 
 
 @check("P004", "diff-path-refused", severity=Severity.ERROR, scope=Scope.PATCH)
@@ -181,15 +184,8 @@ def diff_path_refused(ctx: CheckContext, patch: Patch) -> Iterator[Hit]:
     Okay: ../common/ok-two-patch-series.mbox
     P004: flagged-dotdot-path.mbox
     """
-    result = _applied(ctx, patch)
-    if result is None:
-        return
-    for file in result.files:
-        if file.outcome is FileOutcome.REFUSED:
-            yield Hit(
-                f"{file.path}: refused: {file.reason or 'unsafe path'}",
-                at=file.location,
-            )
+    for file in _files_with(ctx, patch, FileOutcome.REFUSED):
+        yield Hit(f"{file.path}: refused: {file.reason or 'unsafe path'}", at=file.location)
 
 
 # --- style of the added lines ----------------------------------------------------

@@ -17,7 +17,7 @@ from reviewtool.diff import FileDiff
 from reviewtool.findings import Severity
 from reviewtool.location import MailLocation
 from reviewtool.mail.body import Trailer, find_email
-from reviewtool.series import Patch, SeriesFact, SeriesFactKind
+from reviewtool.series import Patch, SeriesFact, SeriesFactKind, compact_ranges
 
 # "qapi: add ...", "hw/net/virtio-net: ...", "migration/options: ...",
 # "virtio-net, vhost: ...", "MAINTAINERS: ...", "docs/devel/qapi-code-gen: ..."
@@ -47,17 +47,6 @@ def _fact_hits(ctx: CheckContext, kind: SeriesFactKind) -> Iterator[Hit]:
         yield Hit(fact.message, at=fact.location, patch=fact.slot)
 
 
-def _compact(numbers: list[int]) -> str:
-    """``[1, 2, 4, 5, 6]`` -> ``1-2, 4-6``."""
-    spans: list[list[int]] = []
-    for n in sorted(numbers):
-        if spans and n == spans[-1][1] + 1:
-            spans[-1][1] = n
-        else:
-            spans.append([n, n])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
-
-
 # --- the series: slots, versions, threads (facts from series.py) ------------
 
 
@@ -79,7 +68,7 @@ def patch_missing(ctx: CheckContext) -> Iterator[Hit]:
         total = ctx.series.total
         word = "patch" if len(missing) == 1 else "patches"
         yield Hit(
-            f"{word} {_compact(missing)} of {total} missing from the input "
+            f"{word} {compact_ranges(missing)} of {total} missing from the input "
             f"({total - len(missing)} of {total} present)",
             extra={"missing": missing},
         )

@@ -159,7 +159,7 @@ def _place(report: Report, series: Series) -> dict[int, _Thread]:
     threads: dict[int, _Thread] = {}
     fallback = series.cover or series.patches[0]
     for finding in report.findings:
-        anchor = _anchor(report, finding)
+        anchor = report.anchor(finding)
         slot = anchor.patch if anchor is not None else finding.patch
         patch = series.patch(slot) if slot is not None else None
         if patch is None:
@@ -169,19 +169,6 @@ def _place(report: Report, series: Series) -> dict[int, _Thread]:
         thread = threads.setdefault(patch.index, _Thread(patch))
         thread.comments.append(_Comment(finding, anchor.diff_line if anchor else None))
     return threads
-
-
-def _anchor(report: Report, finding: Finding) -> DiffLocation | None:
-    """The diff line a finding concerns, when it has one."""
-    if finding.introduced_by is not None:
-        return finding.introduced_by
-    at = finding.at
-    if isinstance(at, DiffLocation):
-        return at
-    if isinstance(at, TreeLocation) and at.line is not None and report.applied is not None:
-        # a post-image line: the patch (up to the finding's own) that added it
-        return report.applied.origin(at.path, at.line, after=finding.patch)
-    return None
 
 
 # --- the body -----------------------------------------------------------------

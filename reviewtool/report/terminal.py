@@ -22,6 +22,7 @@ from reviewtool.apply import FileOutcome, HunkStatus
 from reviewtool.findings import Finding, Severity
 from reviewtool.location import MailLocation
 from reviewtool.report.model import Quote, Report
+from reviewtool.series import compact_ranges
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 VERDICT_STYLE = {"errors": "bold red", "warnings": "yellow", "notes": "cyan", "clean": "bold green"}
@@ -94,17 +95,6 @@ def series_shape(report: Report) -> str:
     if series.missing:
         text += f"; missing {compact_ranges(series.missing)}"
     return text
-
-
-def compact_ranges(numbers: tuple[int, ...]) -> str:
-    """``(1, 2, 4, 5, 6)`` -> ``1-2, 4-6``."""
-    spans: list[list[int]] = []
-    for n in sorted(numbers):
-        if spans and n == spans[-1][1] + 1:
-            spans[-1][1] = n
-        else:
-            spans.append([n, n])
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def summary_panel(report: Report) -> Panel:
