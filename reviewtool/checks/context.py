@@ -8,7 +8,8 @@ anything through it. Imports series, apply, qapi, tree, diff (layers 2-4).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import posixpath
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from reviewtool.errors import SchemaError
 from reviewtool.qapi import try_load_schema
 from reviewtool.qapi.compare import SchemaDiff, compare_schemas
 from reviewtool.qapi.model import Schema
+from reviewtool.qapi.parser import schema_file_bound
 from reviewtool.series import Patch, Series
 from reviewtool.tree import Tree
 
@@ -61,7 +63,15 @@ class CheckContext:
     ``apply_series(base, series)``.
     """
 
-    __slots__ = ("_applied", "_diff_cache", "_schema_cache", "base", "options", "series")
+    __slots__ = (
+        "_applied",
+        "_diff_cache",
+        "_schema_cache",
+        "_touched_cache",
+        "base",
+        "options",
+        "series",
+    )
 
     def __init__(
         self,
@@ -76,6 +86,7 @@ class CheckContext:
         self._applied = applied
         self._schema_cache: dict[tuple[int, str], Schema | SchemaError] = {}
         self._diff_cache: dict[tuple[int, str], SchemaDiff | None] = {}
+        self._touched_cache: dict[str, bool] = {}
 
     @property
     def applied(self) -> AppliedSeries:
@@ -107,10 +118,60 @@ class CheckContext:
         A schema that does not parse is returned as its ``SchemaError``.
         """
         root = root or self.options.schema_root
-        key = (self._canonical(k), root)
+        slot = self._canonical(k)
+        if slot != 0 and not self.schema_touched(root):
+            slot = 0  # every tree of the series has the base tree's schema files
+        key = (slot, root)
         if key not in self._schema_cache:
-            self._schema_cache[key] = try_load_schema(self.tree_after(k), root)
+            shared = self._unchanged_schema(slot, root)
+            self._schema_cache[key] = (
+                shared if shared is not None else try_load_schema(self.tree_after(slot), root)
+            )
         return self._schema_cache[key]
+
+    def schema_touched(self, root: str | None = None) -> bool:
+        """Whether a patch of the series changes a file the schema at ``root``
+        may be read from (else every tree of the series has the base tree's
+        schema, and no schema needs to be loaded to know it).
+
+        The files are bounded by a text search for includes, without parsing.
+        """
+        root = root or self.options.schema_root
+        if root not in self._touched_cache:
+            changed = self._changed_paths(self.patch_slots)
+            bound = schema_file_bound(self.base, root) if changed else frozenset()
+            self._touched_cache[root] = bound is None or not changed.isdisjoint(bound)
+        return self._touched_cache[root]
+
+    def _changed_paths(self, slots: Iterable[int]) -> set[str]:
+        """Every path the diffs of ``slots`` name (before and after a rename)."""
+        return {
+            posixpath.normpath(p)
+            for k in slots
+            for file in self.diffs(k)
+            for p in (file.old_path, file.new_path)
+            if p is not None
+        }
+
+    def _unchanged_schema(self, slot: int, root: str) -> Schema | None:
+        """A schema already loaded for an earlier tree that the patches from
+        there up to ``slot`` leave alone (they change none of its files), so
+        ``tree_after(slot)`` would give the same schema; None if there is none.
+
+        Why: loading the schema of a full tree is the dearest step of a check
+        run, and most patches of a series do not touch ``qapi/``.
+        """
+        if slot == 0:
+            return None
+        slots = self.patch_slots
+        pos = len(slots) - 1 if slot == FINAL else slots.index(slot)
+        changed: set[str] = set()
+        for i in range(pos, -1, -1):
+            changed |= self._changed_paths((slots[i],))
+            earlier = self._schema_cache.get((slots[i - 1] if i > 0 else 0, root))
+            if isinstance(earlier, Schema) and changed.isdisjoint(earlier.file_paths()):
+                return earlier
+        return None
 
     def schema_diff(self, k: int | None = None, root: str | None = None) -> SchemaDiff | None:
         """Base schema compared with the schema after patch ``k`` (None: the final one).

@@ -17,8 +17,9 @@ import functools
 import importlib.resources
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from reviewtool.checks.context import FINAL, CheckContext
 from reviewtool.checks.registry import Hit, check
@@ -428,32 +429,158 @@ _MIN_FREQ = 3  # how often the near word must occur in the tree's docs
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-@functools.cache
-def _codespell() -> tuple[dict[str, str], frozenset[str]]:
-    """codespell's dictionary: misspelling -> suggestion, and every word it
-    suggests (known good English)."""
-    data = importlib.resources.files("codespell_lib").joinpath("data", "dictionary.txt")
-    wrong: dict[str, str] = {}
-    good: set[str] = set()
-    for line in data.read_text(encoding="utf-8").splitlines():
+class _Codespell:
+    """codespell's dictionary, read but never built into a table: each word
+    asked about is looked up in the text on first use, and the answer kept.
+
+    Why: the file has ~65,000 lines and splitting all of them costs more than
+    the rest of a review of a small series; a review asks about a few dozen
+    words. Only the lines that contain a word can say anything about it, and
+    those lines are parsed exactly as a full table build would parse them
+    (the last entry wins for a misspelling).
+    """
+
+    __slots__ = ("_good", "_lower", "_text", "_wrong")
+
+    def __init__(self, text: str) -> None:
+        self._text = "\n" + text  # every line, the first too, starts after a "\n"
+        self._lower: str | None = None
+        self._wrong: dict[str, str | None] = {}
+        self._good: dict[str, bool] = {}
+
+    def _lines_with(self, word: str, before: str) -> Iterator[str]:
+        """Every line holding ``word`` in any case where the character before
+        it is whitespace or in ``before``; in file order, each line once."""
+        text = self._text
+        if self._lower is None:
+            self._lower = text.lower()
+        lower = self._lower
+        if len(lower) != len(text):  # lower-casing changed lengths: no shared offsets
+            yield from (line for line in text.splitlines() if word in line.lower())
+            return
+        size = len(text)
+        pos = lower.find(word)
+        while pos >= 0:
+            prev = text[pos - 1]  # text starts with "\n", and word is not empty
+            if prev.isspace() or prev in before:
+                start = text.rfind("\n", 0, pos) + 1
+                end = text.find("\n", pos)
+                if end < 0:
+                    end = size
+                yield text[start:end]
+                pos = lower.find(word, end)
+            else:
+                pos = lower.find(word, pos + 1)
+
+    def lookup(self, words: Iterable[str]) -> None:
+        """Find the entries of every misspelling among ``words`` in one pass.
+
+        One regex walks the line starts with the words as a trie (one walk
+        per line, however many words), instead of one scan per word.
+        """
+        todo = {w for w in words if w and w not in self._wrong}
+        if not todo:
+            return
+        found: dict[str, str] = {}
+        key_re = re.compile(r"\n[^\S\n]*(" + _trie(todo) + r")[^\S\n]*->")
+        text = self._text
+        for m in key_re.finditer(text):
+            end = text.find("\n", m.end())
+            entry = self._parse(text[m.start() + 1 : end if end >= 0 else len(text)])
+            if entry is not None and entry[0] == m.group(1):  # last entry wins
+                fixes = entry[1]
+                found[m.group(1)] = fixes[0] if len(fixes) == 1 else " or ".join(fixes)
+        for w in todo:
+            self._wrong[w] = found.get(w)
+
+    @staticmethod
+    def _parse(line: str) -> tuple[str, list[str]] | None:
         left, sep, right = line.partition("->")
         if not sep:
-            continue
+            return None
         fixes = [w.strip() for w in right.split(",") if w.strip()]
-        if fixes:
-            wrong[left.strip()] = fixes[0] if len(fixes) == 1 else " or ".join(fixes)
-            good.update(w.lower() for w in fixes if " " not in w)
-    return wrong, frozenset(good)
+        return (left.strip(), fixes) if fixes else None
+
+    def wrong(self, word: str) -> str | None:
+        """The suggestion for misspelling ``word`` (exact case), or None."""
+        if word not in self._wrong:
+            self.lookup((word,))
+        return self._wrong.get(word)
+
+    def good(self, word: str) -> bool:
+        """Whether lower-case ``word`` is one of the suggested (known good) words."""
+        return self.good_among((word,)) == {word}
+
+    def good_among(self, words: Collection[str]) -> set[str]:
+        """The lower-case ``words`` that are suggested (known good) words.
+
+        Every such suggestion holds the words' common prefix, so one scan for
+        it finds the lines of all of them (a word and its inflections).
+        """
+        todo = [w for w in words if w not in self._good]
+        prefix = _common_prefix(todo)
+        if todo and not prefix:  # nothing shared: one scan per word
+            for w in todo:
+                self.good_among((w,))
+        elif todo:
+            seen: set[str] = set()
+            # a suggestion is a stripped item after "->" or a comma
+            for line in self._lines_with(prefix, ",>"):
+                entry = self._parse(line)
+                if entry is not None:
+                    seen.update(w.lower() for w in entry[1] if " " not in w)
+            for w in todo:
+                self._good[w] = w in seen
+        return {w for w in words if self._good[w]}
+
+
+def _common_prefix(words: Collection[str]) -> str:
+    """The longest string every one of ``words`` starts with ("" for none)."""
+    if not words:
+        return ""
+    first, last = min(words), max(words)  # the two most different, in order
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A regex alternation matching exactly ``words``, factored as a trie."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if "" in node:
+            alts.append("")
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    return emit(tree)
+
+
+@functools.cache
+def _codespell() -> _Codespell:
+    """codespell's dictionary: misspelling -> suggestion, and every word it
+    suggests (known good English), looked up word by word."""
+    data = importlib.resources.files("codespell_lib").joinpath("data", "dictionary.txt")
+    return _Codespell(data.read_text(encoding="utf-8"))
 
 
 def _vocabulary(schema: Schema) -> Counter[str]:
     """Lower-case word frequencies of every doc comment in ``schema``."""
-    words: Counter[str] = Counter()
-    for d in schema.definitions.values():
-        if d.doc is not None:
-            for line in d.doc.text_lines:
-                words.update(w.lower() for w in _WORD_RE.findall(line))
-    return words
+    # one scan of all lines joined: a line end is no word character on
+    # either side, just as the start and end of a single line
+    text = "\n".join(
+        line for d in schema.definitions.values() if d.doc is not None for line in d.doc.text_lines
+    )
+    return Counter(map(str.lower, _WORD_RE.findall(text)))
 
 
 def _edits1(word: str) -> set[str]:
@@ -496,13 +623,15 @@ def _new_doc_lines(review: _Review) -> Iterator[tuple[Definition, str, int]]:
 
 def _spelling(word: str, vocab: Counter[str]) -> str | None:
     """Why ``word`` looks misspelt ("did you mean ..."), or None."""
-    wrong, good = _codespell()
+    codespell = _codespell()
     lower = word.lower()
-    if lower in wrong and vocab[lower] < 2:
-        return wrong[lower]
-    if len(lower) < _MIN_WORD or lower in vocab or lower in good:
+    known = codespell.wrong(lower)
+    if known is not None and vocab[lower] < 2:
+        return known
+    if len(lower) < _MIN_WORD or lower in vocab:
         return None
-    if any(form in vocab or form in good for form in _inflections(lower)):
+    forms = _inflections(lower)
+    if any(form in vocab for form in forms) or codespell.good_among({lower, *forms}):
         return None
     near = [w for w in _edits1(lower) if vocab[w] >= _MIN_FREQ]
     if not near:
@@ -535,7 +664,11 @@ def qapi_doc_spelling(ctx: CheckContext) -> Iterator[Hit]:
     """
     for review in _reviews(ctx):
         vocab: Counter[str] | None = None
-        for d, line, lineno in _new_doc_lines(review):
+        new_lines = list(_new_doc_lines(review))
+        words = {w.lower() for _, line, _ in new_lines for w in _WORD_RE.findall(line)}
+        if words:  # every word's dictionary entry in one pass over the dictionary
+            _codespell().lookup(words)
+        for d, line, lineno in new_lines:
             for word in _WORD_RE.findall(line):
                 if vocab is None:
                     vocab = _vocabulary(review.base)

@@ -28,7 +28,7 @@ from reviewtool.qapi.model import (
     Struct,
     Union,
 )
-from reviewtool.qapi.parser import read_expressions
+from reviewtool.qapi.parser import TopExpr, read_expressions
 from reviewtool.tree import Tree
 
 #: the schema roots of a QEMU tree (10.2.2), main one first
@@ -67,7 +67,7 @@ def load_schema(tree: Tree, root: str = "qapi/qapi-schema.json") -> Schema:
     definitions: dict[str, Definition] = {}
     pragmas: dict[str, object] = {}
     for top in parsed.exprs:
-        definition = build_definition(top)
+        definition = _build_cached(top)
         if definition is None:
             merge_pragma(top, pragmas)
             continue
@@ -81,6 +81,25 @@ def load_schema(tree: Tree, root: str = "qapi/qapi-schema.json") -> Schema:
         definitions[definition.name] = definition
     files = tuple(SchemaFile(f.path, f.included_from, f.text.count("\n")) for f in parsed.files)
     return Schema(root, files, definitions, pragmas)
+
+
+# id(top) -> (top, its definition): a file whose parse is reused (same text)
+# gives the same TopExpr objects, so its definitions are built once. The
+# entry keeps ``top`` alive, so its id cannot be reused while it is here.
+_BUILT: dict[int, tuple[TopExpr, Definition | None]] = {}
+_BUILT_MAX = 8192
+
+
+def _build_cached(top: TopExpr) -> Definition | None:
+    """``build_definition(top)``, built once per parsed expression."""
+    hit = _BUILT.get(id(top))
+    if hit is not None and hit[0] is top:
+        return hit[1]
+    definition = build_definition(top)
+    if len(_BUILT) >= _BUILT_MAX:
+        _BUILT.clear()
+    _BUILT[id(top)] = (top, definition)
+    return definition
 
 
 def try_load_schema(tree: Tree, root: str = "qapi/qapi-schema.json") -> Schema | SchemaError:

@@ -379,6 +379,26 @@ def parse_source(source: SourceFile) -> ParsedFile:
     return _Parser(source).top_level()
 
 
+# (path, text) -> its parse: the trees of one review (and the reviews of one
+# process) share most schema files, and a parse depends on nothing else (the
+# includer only goes into the file list). Oldest entries go first past the
+# bound (watch / scan run long).
+_PARSED: dict[tuple[str, str], ParsedFile] = {}
+_PARSED_MAX = 256
+
+
+def _parse_cached(path: str, text: str, included_from: TreeLocation | None) -> ParsedFile:
+    """``parse_source`` of the file, parsed once per distinct content."""
+    key = (path, text)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = parse_source(SourceFile(path, text, included_from))
+        if len(_PARSED) >= _PARSED_MAX:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[key] = parsed
+    return parsed
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedSchema:
     """Every expression of a schema in order, and the files read (in order)."""
@@ -412,9 +432,10 @@ def read_expressions(tree: Tree, root: str = "qapi/qapi-schema.json") -> ParsedS
                 path=included_from.path,
                 line=included_from.line or 1,
             )
-        source = SourceFile(path, text, included_from)
+        parsed = _parse_cached(path, text, included_from)
+        # the parse is shared by every includer; only the file list says who
+        source = parsed.source.included_by(included_from)
         files.append(source)
-        parsed = parse_source(source)
         free_docs.extend(parsed.free_docs)
         for top in parsed.exprs:
             expr = top.expr
@@ -434,3 +455,40 @@ def read_expressions(tree: Tree, root: str = "qapi/qapi-schema.json") -> ParsedS
 
     visit(posixpath.normpath(root), None)
     return ParsedSchema(root, tuple(files), tuple(exprs), tuple(free_docs))
+
+
+# From a "'include'" string token: the colon and the value string, with the
+# blanks and comments the tokeniser allows between them.
+_INCLUDE_TAIL_RE = re.compile(r"'include'(?:\s|\#[^\n]*)*:(?:\s|\#[^\n]*)*'([^'\\\n]*)'")
+_INCLUDE_ESCAPE_RE = re.compile(r"'include'(?:\s|\#[^\n]*)*:(?:\s|\#[^\n]*)*'[^'\n]*\\")
+
+
+def schema_file_bound(tree: Tree, root: str = "qapi/qapi-schema.json") -> frozenset[str] | None:
+    """Every file ``read_expressions(tree, root)`` may read, and maybe more,
+    without parsing: the root and, recursively, the targets of every
+    ``'include': '...'`` found in the text (comments and strings too).
+
+    Cheap (a text search per file), for telling that a change to other
+    files leaves the schema as it is. None when an include's value has an
+    escape (then no bound is given).
+    """
+    seen: set[str] = set()
+    todo = [posixpath.normpath(root)]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        text = tree.read_text(path)
+        if text is None:
+            continue
+        pos = text.find("'include'")
+        while pos >= 0:
+            m = _INCLUDE_TAIL_RE.match(text, pos)
+            if m is not None:
+                target = m.group(1)
+                todo.append(posixpath.normpath(posixpath.join(posixpath.dirname(path), target)))
+            elif _INCLUDE_ESCAPE_RE.match(text, pos) is not None:
+                return None  # a value with an escape: not worth decoding here
+            pos = text.find("'include'", pos + 1)
+    return frozenset(seen)

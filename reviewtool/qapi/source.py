@@ -29,6 +29,17 @@ class SourceFile:
             pos = find("\n", pos + 1)
         self._line_starts = starts
 
+    def included_by(self, included_from: TreeLocation | None) -> SourceFile:
+        """The same file (same text and line map) included from elsewhere."""
+        if included_from == self.included_from:
+            return self
+        other = SourceFile.__new__(SourceFile)
+        other.path = self.path
+        other.text = self.text
+        other.included_from = included_from
+        other._line_starts = self._line_starts
+        return other
+
     def line_of(self, offset: int) -> int:
         """The 1-based line holding character ``offset``."""
         return bisect.bisect_right(self._line_starts, offset)
