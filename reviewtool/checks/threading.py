@@ -23,8 +23,9 @@ Every finding carries ``member``, ``site`` {path, function}, ``class``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reviewtool.checks.context import FINAL, CheckContext
 from reviewtool.checks.registry import Hit, check
@@ -37,11 +38,20 @@ from reviewtool.checks.threading_engine import (
     thread_member,
     watched_members,
 )
-from reviewtool.checks.threading_rules import RulePack, choose_packs, load_packs
+from reviewtool.checks.threading_rules import (
+    RulePack,
+    SiteRule,
+    WatchedMember,
+    choose_packs,
+    load_packs,
+    member_traits,
+)
+from reviewtool.diff import Hunk
 from reviewtool.errors import SchemaError
 from reviewtool.findings import Severity
 from reviewtool.location import DiffLocation, TreeLocation
 from reviewtool.qapi.model import Enum, Schema
+from reviewtool.qapi.naming import c_enum_const, c_name
 
 CODES = {"required": "X101", "expected": "X102", "convention": "X103", "table": "X110"}
 
@@ -57,6 +67,9 @@ class _Run:
     schema_hits: list[Hit] = field(default_factory=list)
     # member -> the diff line that added it to the schema (for mail replies)
     origins: dict[str, DiffLocation] = field(default_factory=dict)
+    # (pack name, site id) -> the rule, for what the findings need beyond
+    # the SiteResult (whether the site breaks at startup)
+    rules: dict[tuple[str, str], SiteRule] = field(default_factory=dict)
 
 
 _LAST: list[_Run] = []
@@ -68,6 +81,10 @@ def _run(ctx: CheckContext) -> _Run:
         return _LAST[0]
     run = _Run(ctx)
     _LAST[:] = [run]
+    if ctx.applied.ok and not ctx.schema_touched():
+        # every hunk applied and none changes a schema file: no member is
+        # added (and none is lost with a failed hunk), so nothing to thread
+        return run
     diff = ctx.schema_diff()
     before = ctx.schema(0)
     after = ctx.schema(FINAL)
@@ -75,6 +92,7 @@ def _run(ctx: CheckContext) -> _Run:
         return run
     final_tree = ctx.tree_after(FINAL)
     packs = choose_packs(load_packs(), final_tree)
+    run.rules = {(p.name, r.id): r for p in packs for r in p.sites}
     slots = ctx.patch_slots
     touched = sorted({f.path for k in slots for f in ctx.diffs(k) if f.path})
     added: dict[str, set[str]] = {}
@@ -85,6 +103,7 @@ def _run(ctx: CheckContext) -> _Run:
             if origin is not None:
                 run.origins[am.member] = origin
 
+    failed = _failed_additions(ctx) if not ctx.applied.ok else {}
     for pack in packs:
         if pack.kind == "enum-tables":
             for def_name, values in sorted(added.items()):
@@ -100,9 +119,22 @@ def _run(ctx: CheckContext) -> _Run:
         names: set[str] = set()
         for def_name in pack.schema_sites:
             names |= added.get(def_name, set())
-        if not names:
+        salvaged = _salvaged_members(ctx, pack, after) if failed else []
+        if not names and not salvaged:
             continue
         existing_all = watched_members(before, pack)
+        if salvaged:
+            base_sites = infer_sites(pack, ctx.base, existing_all, touched)
+            final_tree = ctx.tree_after(FINAL)
+            for lost, k in salvaged:
+                snap = Snapshot(k, final_tree, after)
+                for r in thread_member(
+                    pack, lost, existing_all, ctx.base, [snap], touched, base_sites
+                ):
+                    note = "its schema hunk did not apply; judged from the series' C code"
+                    run.results.append(
+                        replace(r, detail=f"{r.detail}; {note}" if r.detail else note)
+                    )
         new_members = {m.name: m for m in watched_members(after, pack)}
         inferred = None
         for name in sorted(names):
@@ -118,28 +150,145 @@ def _run(ctx: CheckContext) -> _Run:
                 inferred = infer_sites(pack, ctx.base, existing, touched)
             snaps = _snapshots(ctx, slots, (pack.enum or "",), name)
             run.results += thread_member(pack, member, existing, ctx.base, snaps, touched, inferred)
-    failed = _failed_additions(ctx) if not ctx.applied.ok else {}
     if failed:
         run.results = [
-            r for r in run.results if not _would_have_added(failed.get(r.path, ""), r.member)
+            r
+            for r in run.results
+            if not _would_have_added(failed.get(r.path, []), r.member, r.function)
         ]
         run.schema_hits = [
             h
             for h in run.schema_hits
-            if not _would_have_added(failed.get(h.extra["site"]["path"], ""), h.extra["member"])
+            if not _would_have_added(failed.get(h.extra["site"]["path"], []), h.extra["member"])
         ]
     return run
 
 
-def _would_have_added(text: str, member: str) -> bool:
+def _would_have_added(hunks: Sequence[Hunk], member: str, function: str | None = None) -> bool:
+    """Whether one of the failed ``hunks`` adds a line naming ``member`` to
+    ``function`` (to anywhere in the file when the site has no function, or
+    when a hunk cannot be placed: no section and no function start in it).
+
+    A failed hunk elsewhere in the same file must not hide a site that the
+    series really leaves out (the hunk for qmp_query_migrate_parameters()
+    failing says nothing about migrate_params_test_apply())."""
     c = member.replace("-", "_").replace(".", "_")
-    return bool(text) and (c in text or c.upper() in text or member in text)
+
+    def names(text: str) -> bool:
+        return c in text or c.upper() in text or member in text
+
+    starts = re.compile(r"^\w.*\b(\w+)\s*(\(|\[)")  # a function or initialiser start
+    for hunk in hunks:
+        added = [line.text for line in hunk.lines if line.kind == "+"]
+        if not any(names(text) for text in added):
+            continue
+        if function is None:
+            return True
+        fn = re.compile(r"\b" + re.escape(function) + r"\b")
+        if fn.search(hunk.section):
+            return True
+        # the hunk may start in the function before and run into this one
+        inside = False
+        placed = bool(hunk.section)
+        for line in hunk.lines:
+            start = starts.match(line.text)
+            if start is not None:
+                placed = True
+                inside = fn.search(line.text) is not None
+            elif inside and line.kind == "+" and names(line.text):
+                return True
+        if not placed:
+            return True  # no way to tell which function it was meant for
+    return False
 
 
-def _failed_additions(ctx: CheckContext) -> dict[str, str]:
-    """Per file, the added lines of hunks that did not apply: a site that one
-    of them would have completed is not reported (P001 reports the hunk)."""
-    out: dict[str, list[str]] = {}
+# A member in a schema line: "'*name': 'type'", "'*name': [ 'type' ]",
+# "'*name': { 'type': 'type', ...", or an enum value "'name'"
+_SCHEMA_MEMBER_RE = re.compile(
+    r"'(?P<opt>\*?)(?P<name>[a-z][a-z0-9-]*)'"
+    r"(?:\s*:\s*(?:\{\s*'type'\s*:\s*)?(?P<list>\[\s*)?'(?P<type>\w+)')?"
+)
+_QAPI_KEYWORDS = frozenset(
+    ["name", "type", "data", "enum", "struct", "features", "if", "base", "prefix", "union"]
+)
+
+
+def _salvaged_members(
+    ctx: CheckContext, pack: RulePack, after: Schema
+) -> list[tuple[WatchedMember, int]]:
+    """Members of ``pack``'s enum that a schema hunk which did not apply would
+    have added (with the patch of that hunk), when the series' C code names
+    them too (``K``, or ``parameters.c`` for a type with a struct).
+
+    A series written for an older tree often fails only in its context
+    lines; the C sites it fills or leaves out are still worth reporting
+    (the ones its failed hunks would have filled are dropped later)."""
+    if pack.enum is None:
+        return []
+    enum = after.lookup(pack.enum)
+    if enum is None:
+        return []
+    known = set(enum.member_names())
+    prefix = enum.prefix if isinstance(enum, Enum) else None
+    types: dict[str, list[str]] = {}
+    patch_of: dict[str, int] = {}
+    c_added: list[str] = []
+    for patch in ctx.applied.patches:
+        hunks = {d.path: d.hunks for d in ctx.diffs(patch.index)}
+        for result in patch.files:
+            file_hunks = hunks.get(result.path, ())
+            if result.path.endswith((".c", ".h")):
+                c_added += [ln.text for h in file_hunks for ln in h.lines if ln.kind == "+"]
+                continue
+            if result.path != enum.location.path:
+                continue  # only the file that defines the watched enum
+            failed = {h.index for h in result.hunks if not h.ok}
+            if result.outcome.value in ("failed", "refused", "not-applied"):
+                failed = set(range(1, len(file_hunks) + 1))
+            for i, hunk in enumerate(file_hunks, 1):
+                if i not in failed:
+                    continue
+                for line in hunk.lines:
+                    if line.kind != "+" or line.text.lstrip().startswith("#"):
+                        continue
+                    for m in _SCHEMA_MEMBER_RE.finditer(line.text):
+                        name = m.group("name")
+                        if name in known or name in _QAPI_KEYWORDS:
+                            continue
+                        patch_of.setdefault(name, patch.index)
+                        if m.group("opt") and m.group("type"):
+                            qtype = m.group("type")
+                            types.setdefault(name, []).append(
+                                f"[{qtype}]" if m.group("list") else qtype
+                            )
+    c_text = "\n".join(c_added)
+    out = []
+    for name, k in sorted(patch_of.items()):
+        const = c_enum_const(pack.enum, name, prefix)
+        c = c_name(name)
+        # a capability has only its constant; a parameter also its field in
+        # MigrationState (has_{c} alone could be any QAPI struct's member)
+        forms = rf"\b{const}\b" + (rf"|\bparameters\.{c}\b" if pack.struct else "")
+        if not re.search(forms, c_text):
+            continue  # not a member of this type, or not implemented in C
+        found = types.get(name, [])
+        struct = after.lookup(pack.struct) if pack.struct else None
+        entry = struct.member(name) if struct is not None else None
+        if entry is not None and entry.type is not None:
+            found.append(entry.type)  # only the enum's hunk failed
+        qtype = next((t for t in found if t != "StrOrNull"), found[0] if found else None)
+        if pack.struct is not None and qtype is None:
+            continue  # without its type the C sites cannot be told
+        set_type = "StrOrNull" if "StrOrNull" in found else None
+        traits = member_traits(qtype, after, set_type) if pack.struct else frozenset()
+        out.append((WatchedMember(name, const, qtype, traits), k))
+    return out
+
+
+def _failed_additions(ctx: CheckContext) -> dict[str, list[Hunk]]:
+    """Per file, the hunks that did not apply: a site that one of them would
+    have completed is not reported (P001 reports the hunk)."""
+    out: dict[str, list[Hunk]] = {}
     for patch in ctx.applied.patches:
         diffs = {d.path: d for d in ctx.diffs(patch.index)}
         for result in patch.files:
@@ -151,10 +300,8 @@ def _failed_additions(ctx: CheckContext) -> dict[str, str]:
                 continue
             for i, hunk in enumerate(file_diff.hunks, 1):
                 if i in failed or 0 in failed:
-                    out.setdefault(result.path, []).extend(
-                        line.text for line in hunk.lines if line.kind == "+"
-                    )
-    return {path: "\n".join(lines) for path, lines in out.items()}
+                    out.setdefault(result.path, []).append(hunk)
+    return out
 
 
 def _snapshots(
@@ -206,18 +353,42 @@ def _schema_site_hits(pack: RulePack, after: Schema, name: str, intro: int) -> I
         )
 
 
-def _message(r: SiteResult) -> str:
+def _message(r: SiteResult, startup: bool) -> str:
     where = r.title
     text = f"{r.noun} '{r.member}' is missing from {where}"
     if r.detail:
         text += f" ({r.detail})"
     text += f": {r.breaks}"
     if r.fixed_by_patch is not None:
-        text += (
-            f" [missing after patch {r.first_missing_patch}, added only by patch "
-            f"{r.fixed_by_patch}: the series does not bisect]"
+        patches = (
+            f"patch {r.first_missing_patch}"
+            if r.fixed_by_patch == r.first_missing_patch + 1
+            else f"patches {r.first_missing_patch} to {r.fixed_by_patch - 1}"
         )
+        if startup:
+            text += (
+                f" [missing after {patches}, added only by patch {r.fixed_by_patch}: "
+                "QEMU built from the tree in between aborts at startup, so the series "
+                "does not bisect]"
+            )
+        else:
+            text += (
+                f" [missing after {patches}, added only by patch {r.fixed_by_patch}: "
+                "the series does not bisect cleanly: the tree in between builds, but "
+                "exposes the member without this site; add the member and its C sites "
+                "in the same patch]"
+            )
     return text
+
+
+def _severity(r: SiteResult, startup: bool) -> Severity | None:
+    """A required site missing only between patches: the final tree is right
+    and every patch builds, so only a startup abort (which breaks every run,
+    ``make check`` and bisection) stays an error; the rest (an HMP abort or an
+    ignored value, reachable only by using the half-added member) is a warning."""
+    if r.cls == "required" and r.fixed_by_patch is not None and not startup:
+        return Severity.WARNING
+    return None
 
 
 def _hits(ctx: CheckContext, cls: str) -> Iterator[Hit]:
@@ -227,10 +398,14 @@ def _hits(ctx: CheckContext, cls: str) -> Iterator[Hit]:
     for r in run.results:
         if r.cls != cls:
             continue
+        pack = r.source.removeprefix("rule pack ")
+        rule = run.rules.get((pack, r.site_id))
+        startup = rule is not None and rule.startup
         yield Hit(
-            _message(r),
+            _message(r, startup),
             at=TreeLocation(r.path, r.line, r.function),
             patch=r.first_missing_patch,
+            severity=_severity(r, startup),
             introduced_by=run.origins.get(r.member),
             extra={
                 "member": r.member,
@@ -258,7 +433,9 @@ def threading_required_site_missing(ctx: CheckContext) -> Iterator[Hit]:
     a member listed in only some of the type's schema definitions (the enum
     but not ``MigrationParameters``) is reported here too. A site missing
     after one patch and added by a later one breaks bisection and is
-    reported with ``fixed_by_patch``.
+    reported with ``fixed_by_patch``: as an error when the tree in between
+    aborts at startup (the 11.0 ``has_fields[]`` assert), as a warning when
+    it only mishandles the half-added member (every patch still builds).
 
     Okay: ok-seed-fixed.mbox
     X101: flagged-seed.mbox

@@ -12,9 +12,10 @@ them with the trees of a ``CheckContext``.
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reviewtool.checks.threading_rules import (
@@ -25,7 +26,7 @@ from reviewtool.checks.threading_rules import (
     glob_files,
     member_traits,
 )
-from reviewtool.csource import IDENT_RE, CFile, CUnit, scan_c
+from reviewtool.csource import IDENT_RE, CFile, CUnit, blank_c, scan_c
 from reviewtool.qapi.model import Definition, Enum, Schema
 from reviewtool.qapi.naming import c_enum_const, enum_max_const
 from reviewtool.tree import Tree
@@ -35,6 +36,12 @@ from reviewtool.tree import Tree
 
 _SCAN_CACHE: dict[tuple[str, int, int], CFile] = {}
 _SCAN_CACHE_MAX = 2048
+# blank_c alone (code and strings, no units) for the files only searched
+# whole (a rule with any_unit): most of scan_c's time is cutting units
+# a unit pattern that can only match word characters, whatever the text
+# around it: literals, \w, groups, ?, +, * and | (and {placeholders})
+_WORDS_ONLY_RE = re.compile(r"(?:[A-Za-z0-9_()?+*|]|\\w|\{\w+\})*")
+_BLANK_CACHE: dict[tuple[str, int, int], tuple[str, tuple[str, ...]]] = {}
 
 
 def scan_file(tree: Tree, path: str) -> CFile | None:
@@ -42,12 +49,36 @@ def scan_file(tree: Tree, path: str) -> CFile | None:
     text = tree.read_text(path)
     if text is None:
         return None
+    return _scan_text(path, text)
+
+
+def _scan_text(path: str, text: str) -> CFile:
     key = (path, len(text), hash(text))
     cached = _SCAN_CACHE.get(key)
     if cached is None:
         if len(_SCAN_CACHE) >= _SCAN_CACHE_MAX:
             _SCAN_CACHE.clear()
         cached = _SCAN_CACHE[key] = scan_c(text, path)
+    return cached
+
+
+def blank_file(tree: Tree, path: str) -> tuple[str, tuple[str, ...]] | None:
+    """The blanked code of C file ``path`` of ``tree`` and its string literals'
+    values (what ``scan_file`` gives as ``code`` and ``strings``), without
+    cutting it into units; None when absent."""
+    text = tree.read_text(path)
+    if text is None:
+        return None
+    key = (path, len(text), hash(text))
+    scanned = _SCAN_CACHE.get(key)
+    if scanned is not None:
+        return scanned.code, tuple(s.value for s in scanned.strings)
+    cached = _BLANK_CACHE.get(key)
+    if cached is None:
+        if len(_BLANK_CACHE) >= _SCAN_CACHE_MAX:
+            _BLANK_CACHE.clear()
+        code, strings = blank_c(text)
+        cached = _BLANK_CACHE[key] = (code, tuple(s.value for s in strings))
     return cached
 
 
@@ -84,18 +115,56 @@ def watched_members(schema: Schema, pack: RulePack) -> list[WatchedMember]:
     return out
 
 
-def _member_regex(pack: RulePack, member: WatchedMember) -> tuple[re.Pattern[str] | None, ...]:
-    values = member.values()
-    code = "|".join(f"(?:{fill(f, values, regex=True)})" for f in pack.forms)
-    strings = "|".join(f"(?:{fill(f, values, regex=True)})" for f in pack.string_forms)
-    return (re.compile(code) if code else None, re.compile(strings) if strings else None)
+class MemberForms:
+    """A member's code forms, each searched alone and only when the value
+    it requires is in the code, and its string forms as one regex; every
+    regex compiled on first use.
+
+    Why: one alternation of all code forms has no literal to scan for, so
+    it walks every character of every unit; compiling a regex per member
+    and form costs more than most searches.
+    """
+
+    __slots__ = ("_compiled", "code", "strings")
+
+    def __init__(self, pack: RulePack, member: WatchedMember) -> None:
+        values = member.values()
+        self.code: list[tuple[str | None, str]] = []
+        for form in pack.forms:
+            key = _required_placeholder(form)
+            needle = values.get(key) if key is not None else None
+            self.code.append((needle or None, fill(form, values, regex=True)))
+        strings = "|".join(f"(?:{fill(f, values, regex=True)})" for f in pack.string_forms)
+        self.strings = strings or None
+        self._compiled: dict[str, re.Pattern[str]] = {}
+
+    def _regex(self, source: str) -> re.Pattern[str]:
+        pattern = self._compiled.get(source)
+        if pattern is None:
+            pattern = self._compiled[source] = re.compile(source)
+        return pattern
+
+    def in_code(self, code: str) -> bool:
+        """Whether one of the code forms matches in ``code`` (as their
+        alternation would: it matches where one of them does)."""
+        return any(
+            (needle is None or needle in code) and self._regex(source).search(code) is not None
+            for needle, source in self.code
+        )
+
+    def in_strings(self, strings: Iterable[str]) -> bool:
+        """Whether one of the string forms matches in one of ``strings``."""
+        if self.strings is None:
+            return False
+        string_re = self._regex(self.strings)
+        return any(string_re.search(s) for s in strings)
 
 
 def mentions(
     idents: frozenset[str] | set[str],
     code: str,
     strings: Sequence[str],
-    forms: tuple[re.Pattern[str] | None, ...],
+    forms: MemberForms,
     keys: tuple[str, ...],
 ) -> bool:
     """Whether ``code`` (or one of ``strings``) holds one of the member's forms.
@@ -104,12 +173,9 @@ def mentions(
     (``c``, ``has_c``, the constant, the getter): a code form is searched
     only when one of them is among ``idents``, the identifiers of ``code``.
     """
-    code_re, string_re = forms
-    if code_re is not None and not idents.isdisjoint(keys[1:]) and code_re.search(code):
+    if forms.code and not idents.isdisjoint(keys[1:]) and forms.in_code(code):
         return True
-    if string_re is None:
-        return False
-    return any(string_re.search(s) for s in strings if keys[0] in s)
+    return forms.in_strings(s for s in strings if keys[0] in s)
 
 
 def _keys(member: WatchedMember) -> tuple[str, ...]:
@@ -210,32 +276,56 @@ def site_state(
     paths = glob_files(tree, rule.files)
     if not paths:
         return None
-    forms = tuple(re.compile(fill(f, values, regex=True)) for f in rule.forms)
-    string_forms = tuple(re.compile(fill(f, values, regex=True)) for f in rule.string_forms)
 
     def hit(code: str, strings: Sequence[str]) -> bool:
-        if any(f.search(code) for f in forms):
-            return True
+        # a form is compiled only when the value it requires is in the code
+        # (compiling a regex per member and form costs more than the search)
+        for template in rule.forms:
+            key = _required_placeholder(template)
+            if key is not None and values.get(key) and values[key] not in code:
+                continue
+            if re.compile(fill(template, values, regex=True)).search(code):
+                return True
         # every string form contains the QAPI name (a fast prefilter)
         named = [s for s in strings if member.name in s]
+        if not named:
+            return False
+        string_forms = [re.compile(fill(f, values, regex=True)) for f in rule.string_forms]
         return any(f.search(s) for f in string_forms for s in named)
 
     if rule.any_unit:
+        needles = _needles(rule, member)
         for path in paths:
-            cfile = scan_file(tree, path)
-            if cfile is not None and hit(cfile.code, [s.value for s in cfile.strings]):
+            if needles is not None:
+                text = tree.read_text(path)
+                if text is None or not any(n in text for n in needles):
+                    continue
+            blanked = blank_file(tree, path)
+            if blanked is not None and hit(*blanked):
                 return SiteState(path, None, None, True)
         return SiteState(paths[0].rsplit("/", 1)[0] + "/", None, None, False)
     if rule.unit_pattern is not None:
         pattern = re.compile(fill(rule.unit_pattern, values, regex=True))
+        # A unit's name that is an identifier is text of its file, so a
+        # pattern that only matches identifiers (word characters, no anchors
+        # or lookarounds) and fully matches it also matches somewhere in the
+        # file: search the text before scanning it.
+        plain = _WORDS_ONLY_RE.fullmatch(rule.unit_pattern) is not None
         for path in paths:
+            if plain:
+                text = tree.read_text(path)
+                if text is None or pattern.search(text) is None:
+                    continue
             cfile = scan_file(tree, path)
             if cfile is None:
                 continue
             for candidate in cfile.units:
                 if pattern.fullmatch(candidate.name) and rule.unit_kind in (None, candidate.kind):
                     return SiteState(path, candidate.name, candidate.start_line, True)
-        return SiteState(paths[0], None, None, False)
+        # reported at the first file the rule names literally (options.h
+        # rather than whichever header sorts first), else the first match
+        where = next((f for f in rule.files if f in paths), paths[0])
+        return SiteState(where, None, None, False)
     for path in paths:
         scanned = scan_file(tree, path)
         unit = _find_unit(scanned, rule.unit) if scanned is not None and rule.unit else None
@@ -254,6 +344,76 @@ def site_state(
     return None
 
 
+def _needles(rule: SiteRule, member: WatchedMember) -> list[str] | None:
+    """Texts of which a C file must hold one for ``rule`` to hit ``member``
+    in it (its code forms' required values, the QAPI name for its string
+    forms); None when a code form has no required value.
+
+    A required value has no whitespace, so where a form matches it in the
+    blanked code it is text of the file (blanking only makes spaces).
+    """
+    values = member.values()
+    out: list[str] = []
+    for form in rule.forms:
+        key = _required_placeholder(form)
+        value = values.get(key) if key is not None else None
+        if not value or any(ch.isspace() for ch in value):
+            return None
+        out.append(value)
+    if rule.string_forms:
+        out.append(member.name)  # hit() only searches strings holding the name
+    return out
+
+
+@functools.cache
+def _required_placeholder(template: str) -> str | None:
+    """The ``{key}`` of ``template`` that every match must contain, or None.
+
+    Only a placeholder outside every group, alternation and quantifier
+    counts; a template with inline flags or an escaped brace has none.
+    """
+    if re.search(r"\(\?[A-Za-z]", template) or "\\{" in template:
+        return None
+    top: list[str] = []  # the template with groups and classes dropped
+    depth = 0
+    i = 0
+    while i < len(template):
+        ch = template[i]
+        if ch == "\\":
+            if depth == 0:
+                top.append(template[i : i + 2])
+            i += 2
+            continue
+        if ch == "[":  # a class: skip to its end ("]" first in it is literal)
+            j = i + 1
+            if j < len(template) and template[j] == "^":
+                j += 1
+            if j < len(template) and template[j] == "]":
+                j += 1
+            while j < len(template) and template[j] != "]":
+                j += 2 if template[j] == "\\" else 1
+            if depth == 0:
+                top.append("[]")
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                top.append("()")
+        elif depth == 0:
+            if ch == "|":
+                return None
+            top.append(ch)
+        i += 1
+    text = "".join(top)
+    for m in re.finditer(r"\{(\w+)\}", text):
+        if not text.startswith(("?", "*", "{"), m.end()):
+            return m.group(1)
+    return None
+
+
 def infer_sites(
     pack: RulePack, base: Tree, existing: Sequence[WatchedMember], extra_files: Sequence[str] = ()
 ) -> list[InferredSite]:
@@ -262,13 +422,17 @@ def infer_sites(
         return []
     paths = set(glob_files(base, pack.scope, pack.exclude))
     paths.update(p for p in extra_files if p.endswith((".c", ".h")) and base.exists(p))
-    compiled = [(m, _member_regex(pack, m), _keys(m)) for m in existing]
+    keyed = [(m, _keys(m)) for m in existing]
+    # compiled on first need: most members never get past mentions()'s
+    # identifier test in most units
+    compiled: dict[str, MemberForms] = {}
     allowed = pack.allowed_missing(len(existing))
     found = []
     for path in sorted(paths):
-        cfile = scan_file(base, path)
-        if cfile is None:
+        text = base.read_text(path)
+        if text is None or not _may_cover(text, keyed, pack.min_members):
             continue
+        cfile = _scan_text(path, text)
         for unit in cfile.units:
             if unit.kind == "macro":
                 continue
@@ -276,10 +440,14 @@ def infer_sites(
             idents = set(IDENT_RE.findall(unit.code))
             covered: list[str] = []
             missing: list[str] = []
-            for member, forms, keys in compiled:
-                (covered if mentions(idents, unit.code, strings, forms, keys) else missing).append(
-                    member.name
-                )
+            for member, keys in keyed:
+                found_it = False
+                if not idents.isdisjoint(keys[1:]) or any(keys[0] in s for s in strings):
+                    forms = compiled.get(member.name)
+                    if forms is None:
+                        forms = compiled[member.name] = MemberForms(pack, member)
+                    found_it = mentions(idents, unit.code, strings, forms, keys)
+                (covered if found_it else missing).append(member.name)
                 if len(missing) > allowed:
                     break
             if len(missing) <= allowed and len(covered) >= pack.min_members:
@@ -287,6 +455,33 @@ def infer_sites(
                     InferredSite(path, unit.name, unit.kind, tuple(covered), tuple(missing))
                 )
     return found
+
+
+def _may_cover(
+    text: str, keyed: Sequence[tuple[WatchedMember, tuple[str, ...]]], needed: int
+) -> bool:
+    """Whether some unit of the C file ``text`` may mention ``needed`` members.
+
+    ``mentions`` needs one of a member's C keys as an identifier of the
+    unit's blanked code (an identifier of the file's text too: blanking
+    only turns comments and literals into spaces) or its QAPI name in one
+    of its strings (a substring of the text): a file with fewer members
+    than that has no site, and is never scanned.
+    """
+    if needed <= 0:
+        return True
+    idents: set[str] | None = None
+    have = 0
+    for _, keys in keyed:
+        if keys[0] not in text:
+            if idents is None:
+                idents = set(IDENT_RE.findall(text))
+            if idents.isdisjoint(keys[1:]):
+                continue
+        have += 1
+        if have >= needed:
+            return True
+    return False
 
 
 def _class_veto(
@@ -516,7 +711,7 @@ class EnumTable:
 
 
 # "NET_CLIENT_DRIVER__MAX" in "[NET_CLIENT_DRIVER__MAX]"
-_MAX_RE = re.compile(r"\b[A-Z][A-Z0-9_]*__MAX\b")
+_MAX_BYTES_RE = re.compile(rb"\b[A-Z][A-Z0-9_]*__MAX\b")
 # Per tree: which of its files mention which __MAX constants (one pass over
 # the whole tree, however many enums a series extends).
 _MAX_INDEX: weakref.WeakKeyDictionary[Tree, dict[str, list[str]]] = weakref.WeakKeyDictionary()
@@ -527,10 +722,12 @@ def _files_mentioning(tree: Tree, paths: Sequence[str], max_const: str) -> list[
     if index is None:
         index = {}
         for path in paths:
-            text = tree.read_text(path)
-            if text is not None and "__MAX" in text:
-                for const in set(_MAX_RE.findall(text)):
-                    index.setdefault(const, []).append(path)
+            # bytes, not text: most files have no __MAX and need no decoding
+            # (the constants are ASCII, found alike in the decoded text)
+            data = tree.read_bytes(path)
+            if data is not None and b"__MAX" in data:
+                for const in dict.fromkeys(_MAX_BYTES_RE.findall(data)):
+                    index.setdefault(const.decode("ascii"), []).append(path)
         _MAX_INDEX[tree] = index
     return index.get(max_const, [])
 

@@ -166,6 +166,10 @@ class SiteRule:
     suggested: tuple[tuple[str, str], ...] = ()  # (trait or "default", template)
     final_only: bool = False  # not checked patch by patch (conventions)
     implied_by: str | None = None  # not reported when this site is missing too
+    # what breaks happens without anyone using the new member (a startup
+    # assert): a tree between patches that lacks it is broken for everyone,
+    # so a site missing only between patches stays an error (see X101)
+    startup: bool = False
 
     def applies_to(self, member: WatchedMember) -> bool:
         return all(t in member.traits for t in self.when) and not any(
@@ -262,6 +266,7 @@ def parse_pack(text: str, source: str) -> RulePack:
                     suggested=tuple((str(k), str(v)) for k, v in suggested.items()),
                     final_only=bool(raw.get("final_only", cls == "convention")),
                     implied_by=raw.get("implied_by"),
+                    startup=bool(raw.get("startup", False)),
                 )
             )
         return RulePack(
