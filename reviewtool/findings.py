@@ -41,3 +41,25 @@ class Finding:
         patch = -1 if self.patch is None else self.patch
         where = self.at.sort_key() if self.at is not None else (9, "", 0, 0)
         return (patch, where[0], where[1], where[2], where[3], self.code)
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """One thing a check looked at and found fine, stamped with the check's code.
+
+    Never a finding: it has no severity, no reporter counts it in the verdict
+    and it never changes the exit code. It shows a maintainer what was
+    verified (e.g. each C site a new migration parameter does reach), beside
+    what is missing.
+    """
+
+    code: str  # the check that verified it ("X101")
+    check: str  # its kebab-case name
+    message: str
+    at: Location | None = None
+    patch: int | None = None  # series slot it belongs to (0 = cover, None = series)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # check-specific JSON fields
+
+    def sort_key(self) -> tuple[int, str]:
+        """Stable output order: patch, then code (a check's own order within it)."""
+        return (-1 if self.patch is None else self.patch, self.code)

@@ -1,8 +1,11 @@
 """The check registry: ``@check`` turns a small generator into a ``CheckSpec``.
 
 A check is a generator that reads a ``CheckContext`` (and, for
-``Scope.PATCH``, one patch) and yields ``Hit``s. The runner stamps each hit
-with the check's code, name and severity and makes it a ``Finding``. A
+``Scope.PATCH``, one patch) and yields ``Hit``s, and, for what it checked
+and found fine, ``Passed`` records. The runner stamps each hit with the
+check's code, name and severity and makes it a ``Finding``; each ``Passed``
+becomes a ``Verified`` (never a finding: no severity, no effect on the
+verdict or the exit code). A
 check's docstring is its documentation: a summary line, a ``Why:``
 paragraph, and example lines that a test harvests and runs::
 
@@ -55,7 +58,22 @@ class Hit:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-CheckFunc = Callable[..., Iterator[Hit]]
+@dataclass(frozen=True, slots=True)
+class Passed:
+    """What a check yields for something it verified and found fine.
+
+    The runner stamps it with the check's code and name (a ``Verified``) and
+    keeps it apart from the findings; --select / --ignore drop it with the
+    check that yielded it.
+    """
+
+    message: str
+    at: Location | None = None
+    patch: int | None = None  # series slot (0 = cover letter); PATCH scope fills it in
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+CheckFunc = Callable[..., Iterator[Hit | Passed]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,19 +1,22 @@
 """Run the selected checks over a CheckContext and turn their hits into findings.
 
 Owns selection (--select / --ignore by code or code prefix), stamping each
-``Hit`` with its check's code, name and severity, and containment: a check
-that raises becomes one ``X999 internal-error`` finding and the others still
-run. Checks never see select / ignore.
+``Hit`` with its check's code, name and severity (a ``Finding``) and each
+``Passed`` with its code and name (a ``Verified``, kept apart: never a
+finding), and containment: a check that raises, or yields anything else,
+becomes one ``X999 internal-error`` finding (its passes dropped too) and the
+others still run. Checks never see select / ignore.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from reviewtool.checks.context import CheckContext
-from reviewtool.checks.registry import REGISTRY, CheckSpec, Hit, Scope
+from reviewtool.checks.registry import REGISTRY, CheckSpec, Hit, Passed, Scope
 from reviewtool.errors import UsageError
-from reviewtool.findings import Finding, Severity
+from reviewtool.findings import Finding, Severity, Verified
 from reviewtool.location import DiffLocation, Location, TreeLocation
 from reviewtool.series import Patch
 
@@ -93,6 +96,14 @@ def select_specs(
     return tuple(chosen)
 
 
+@dataclass(slots=True)
+class CheckResults:
+    """What the chosen checks produced: findings, and what they verified."""
+
+    findings: list[Finding] = field(default_factory=list)
+    passes: list[Verified] = field(default_factory=list)
+
+
 def run_checks(
     ctx: CheckContext,
     select: Iterable[str] = (),
@@ -100,32 +111,51 @@ def run_checks(
     *,
     specs: Iterable[CheckSpec] | None = None,
 ) -> list[Finding]:
+    """The findings of every chosen check over ``ctx`` (see ``run_checks_full``)."""
+    return run_checks_full(ctx, select, ignore, specs=specs).findings
+
+
+def run_checks_full(
+    ctx: CheckContext,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    *,
+    specs: Iterable[CheckSpec] | None = None,
+) -> CheckResults:
     """Every chosen check over ``ctx``: PATCH scope once per patch present
     (slots 1..N, never the cover letter), SERIES scope once. ``specs``
-    overrides the registry selection (tests).
+    overrides the registry selection (tests). Findings and passes come back
+    in run order (checks in code order).
     """
     chosen = tuple(specs) if specs is not None else select_specs(select, ignore)
-    findings: list[Finding] = []
+    out = CheckResults()
     for spec in chosen:
         if spec.scope is Scope.PATCH:
             for patch in ctx.series.patches:
-                findings.extend(_run_one(spec, ctx, patch))
+                _run_one(spec, ctx, patch, out)
         else:
-            findings.extend(_run_one(spec, ctx, None))
-    return findings
+            _run_one(spec, ctx, None, out)
+    return out
 
 
-def _run_one(spec: CheckSpec, ctx: CheckContext, patch: Patch | None) -> list[Finding]:
+def _run_one(spec: CheckSpec, ctx: CheckContext, patch: Patch | None, out: CheckResults) -> None:
     slot = patch.index if patch is not None else None
     # Collect before returning: a check that fails half-way reports its crash,
-    # not a partial list that looks complete. Stamping is inside the guard
-    # too, so a check that yields something other than a Hit is contained.
+    # not a partial list that looks complete (nor passes for what it did
+    # check). Stamping is inside the guard too, so a check that yields
+    # something other than a Hit or a Passed is contained.
     try:
-        hits = spec.func(ctx, patch) if patch is not None else spec.func(ctx)
-        return [_stamp(spec, hit, slot, ctx) for hit in hits]
+        items = spec.func(ctx, patch) if patch is not None else spec.func(ctx)
+        findings: list[Finding] = []
+        passes: list[Verified] = []
+        for item in items:
+            if isinstance(item, Passed):
+                passes.append(_stamp_pass(spec, item, slot))
+            else:
+                findings.append(_stamp(spec, item, slot, ctx))
     except Exception as e:  # containment is the point: one bad check must not stop the run
         where = f" on patch {slot}" if slot is not None else ""
-        return [
+        out.findings.append(
             Finding(
                 code=INTERNAL_ERROR_CODE,
                 check=INTERNAL_ERROR_NAME,
@@ -134,7 +164,21 @@ def _run_one(spec: CheckSpec, ctx: CheckContext, patch: Patch | None) -> list[Fi
                 patch=slot,
                 extra={"crashed_check": spec.code, "exception": type(e).__name__},
             )
-        ]
+        )
+        return
+    out.findings += findings
+    out.passes += passes
+
+
+def _stamp_pass(spec: CheckSpec, passed: Passed, slot: int | None) -> Verified:
+    return Verified(
+        code=spec.code,
+        check=spec.name,
+        message=passed.message,
+        at=passed.at,
+        patch=passed.patch if passed.patch is not None else slot,
+        extra=dict(passed.extra),
+    )
 
 
 def _stamp(spec: CheckSpec, hit: Hit, slot: int | None, ctx: CheckContext) -> Finding:

@@ -19,6 +19,13 @@ X103 convention site missing (info), X110 enum table entry missing (warning).
 Every finding carries ``member``, ``site`` {path, function}, ``class``,
 ``source`` ("rule pack NAME" or "inferred"), ``first_missing_patch``,
 ``fixed_by_patch``, ``breaks``, ``suggested`` and ``evidence``.
+
+Each check also yields a ``Passed`` per (member, site) of its class that it
+verified: the site mentions the member in the final tree and has no finding
+(the schema definitions count as required sites). A pass carries
+``member``, ``site``, ``class``, ``source``, ``title`` (the site as the pack
+names it) and ``label`` (a short form for one-line lists), and belongs to the
+patch that adds the member.
 """
 
 from __future__ import annotations
@@ -28,12 +35,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from reviewtool.checks.context import FINAL, CheckContext
-from reviewtool.checks.registry import Hit, check
+from reviewtool.checks.registry import Hit, Passed, check
 from reviewtool.checks.threading_engine import (
     InferredSite,
+    SitePass,
     SiteResult,
     Snapshot,
     infer_sites,
+    judge_enum_value,
+    judge_member,
     thread_enum_value,
     thread_member,
     watched_members,
@@ -70,6 +80,8 @@ class _Run:
     # (pack name, site id) -> the rule, for what the findings need beyond
     # the SiteResult (whether the site breaks at startup)
     rules: dict[tuple[str, str], SiteRule] = field(default_factory=dict)
+    # (patch that adds the member, site) for every site found threaded
+    passes: list[tuple[int, SitePass]] = field(default_factory=list)
 
 
 _LAST: list[_Run] = []
@@ -114,7 +126,9 @@ def _run(ctx: CheckContext) -> _Run:
                     continue  # a new enum has no tables yet
                 for value in sorted(values):
                     snaps = _snapshots(ctx, slots, (def_name,), value)
-                    run.results += thread_enum_value(pack, enum, value, ctx.base, snaps)
+                    judged = judge_enum_value(pack, enum, value, ctx.base, snaps)
+                    run.results += judged.results
+                    run.passes += [(snaps[0].k, p) for p in judged.passes]
             continue
         names: set[str] = set()
         for def_name in pack.schema_sites:
@@ -140,6 +154,7 @@ def _run(ctx: CheckContext) -> _Run:
         for name in sorted(names):
             intro = _snapshots(ctx, slots, pack.schema_sites, name)[0].k
             run.schema_hits += list(_schema_site_hits(pack, after, name, intro))
+            run.passes += [(intro, p) for p in _schema_site_passes(pack, after, name)]
             member = new_members.get(name)
             if member is None or (pack.struct is not None and member.type is None):
                 # not in the enum or not in the struct: reported as a schema site
@@ -149,7 +164,9 @@ def _run(ctx: CheckContext) -> _Run:
             if inferred is None:
                 inferred = infer_sites(pack, ctx.base, existing, touched)
             snaps = _snapshots(ctx, slots, (pack.enum or "",), name)
-            run.results += thread_member(pack, member, existing, ctx.base, snaps, touched, inferred)
+            judged = judge_member(pack, member, existing, ctx.base, snaps, touched, inferred)
+            run.results += judged.results
+            run.passes += [(intro, p) for p in judged.passes]
     if failed:
         run.results = [
             r
@@ -353,6 +370,39 @@ def _schema_site_hits(pack: RulePack, after: Schema, name: str, intro: int) -> I
         )
 
 
+def _schema_site_passes(pack: RulePack, after: Schema, name: str) -> Iterator[SitePass]:
+    """The pack's schema definitions that list member ``name`` (required sites)."""
+    for def_name in pack.schema_sites:
+        definition = after.lookup(def_name)
+        if definition is None or name not in definition.member_names():
+            continue
+        where = definition.location
+        yield SitePass(
+            name,
+            f"schema:{def_name}",
+            def_name,
+            "required",
+            f"rule pack {pack.name}",
+            where.path,
+            def_name,
+            where.line,
+            pack.noun,
+        )
+
+
+def _label(title: str) -> str:
+    """A site's title made short for a one-line list: ``has_fields[] in
+    migrate_mark_all_params_present()`` -> ``has_fields[]``, ``getter
+    migrate_x()`` -> ``migrate_x()``, ``prototype of migrate_x()`` ->
+    ``migrate_x() prototype``."""
+    if title.startswith("getter "):
+        return title.removeprefix("getter ")
+    if title.startswith("prototype of "):
+        return f"{title.removeprefix('prototype of ')} prototype"
+    head, sep, _ = title.partition(" in ")
+    return head if sep else title
+
+
 def _message(r: SiteResult, startup: bool) -> str:
     where = r.title
     text = f"{r.noun} '{r.member}' is missing from {where}"
@@ -391,7 +441,7 @@ def _severity(r: SiteResult, startup: bool) -> Severity | None:
     return None
 
 
-def _hits(ctx: CheckContext, cls: str) -> Iterator[Hit]:
+def _hits(ctx: CheckContext, cls: str) -> Iterator[Hit | Passed]:
     run = _run(ctx)
     if cls == "required":
         yield from run.schema_hits
@@ -419,10 +469,31 @@ def _hits(ctx: CheckContext, cls: str) -> Iterator[Hit]:
                 "evidence": r.evidence,
             },
         )
+    for patch, p in run.passes:
+        if p.cls != cls:
+            continue
+        text = (
+            f"{p.title} counts right with {p.noun} '{p.member}'"
+            if p.counted
+            else f"{p.noun} '{p.member}' is in {p.title}"
+        )
+        yield Passed(
+            text,
+            at=TreeLocation(p.path, p.line, p.function),
+            patch=patch,
+            extra={
+                "member": p.member,
+                "site": {"path": p.path, "function": p.function},
+                "class": p.cls,
+                "source": p.source,
+                "title": p.title,
+                "label": _label(p.title),
+            },
+        )
 
 
 @check("X101", "threading-required-site-missing", severity=Severity.ERROR)
-def threading_required_site_missing(ctx: CheckContext) -> Iterator[Hit]:
+def threading_required_site_missing(ctx: CheckContext) -> Iterator[Hit | Passed]:
     """A new migration parameter or capability is missing from a required C site.
 
     Why: QEMU aborts or silently misbehaves when a member of a watched QAPI
@@ -444,7 +515,7 @@ def threading_required_site_missing(ctx: CheckContext) -> Iterator[Hit]:
 
 
 @check("X102", "threading-expected-site-missing", severity=Severity.WARNING)
-def threading_expected_site_missing(ctx: CheckContext) -> Iterator[Hit]:
+def threading_expected_site_missing(ctx: CheckContext) -> Iterator[Hit | Passed]:
     """A new migration parameter or capability is missing from an expected C site.
 
     Why: nearly every existing member appears at these sites (HMP ``info
@@ -461,7 +532,7 @@ def threading_expected_site_missing(ctx: CheckContext) -> Iterator[Hit]:
 
 
 @check("X103", "threading-convention-site-missing", severity=Severity.INFO)
-def threading_convention_site_missing(ctx: CheckContext) -> Iterator[Hit]:
+def threading_convention_site_missing(ctx: CheckContext) -> Iterator[Hit | Passed]:
     """A new migration parameter or capability skips a conventional site.
 
     Why: most members have a getter with a prototype, a range check when they
@@ -474,7 +545,7 @@ def threading_convention_site_missing(ctx: CheckContext) -> Iterator[Hit]:
 
 
 @check("X110", "enum-table-entry-missing", severity=Severity.WARNING)
-def enum_table_entry_missing(ctx: CheckContext) -> Iterator[Hit]:
+def enum_table_entry_missing(ctx: CheckContext) -> Iterator[Hit | Passed]:
     """A new enum value has no entry in a C table sized by the enum's ``__MAX``.
 
     Why: an array such as ``net_client_init_fun[NET_CLIENT_DRIVER__MAX]``
@@ -490,9 +561,12 @@ def enum_table_entry_missing(ctx: CheckContext) -> Iterator[Hit]:
 __all__ = [
     "CODES",
     "InferredSite",
+    "SitePass",
     "SiteResult",
     "Snapshot",
     "infer_sites",
+    "judge_enum_value",
+    "judge_member",
     "thread_enum_value",
     "thread_member",
     "watched_members",

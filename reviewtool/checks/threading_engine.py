@@ -4,8 +4,9 @@ each snapshot of the tree has it there.
 Owns site evaluation for rule-pack sites (``site_state``), inference of
 sites from the base tree (``infer_sites``: units that mention all, or all
 but a few, existing members), the walk over patch snapshots with the
-bisection verdict (``thread_member``), and the enum-table family
-(``thread_enum_value``: arrays sized by a QAPI enum's ``__MAX``). Pure
+bisection verdict (``thread_member``; ``judge_member`` also gives the sites
+found threaded), and the enum-table family (``thread_enum_value`` /
+``judge_enum_value``: arrays sized by a QAPI enum's ``__MAX``). Pure
 functions over ``Tree``s and ``Schema``s; the checks in ``threading`` call
 them with the trees of a ``CheckContext``.
 """
@@ -245,6 +246,32 @@ class SiteResult:
     evidence: str | None
     detail: str = ""
     noun: str = "member"
+
+
+@dataclass(frozen=True, slots=True)
+class SitePass:
+    """One site a new member needs and does get: present in the final tree,
+    and not reported (a required site that only a later patch adds is a
+    finding, so not a pass)."""
+
+    member: str
+    site_id: str
+    title: str  # "has_fields[] in migrate_mark_all_params_present()"
+    cls: str  # required / expected / convention / table
+    source: str  # "rule pack NAME" or "inferred"
+    path: str
+    function: str | None
+    line: int | None
+    noun: str = "member"
+    counted: bool = False  # a count site (n_str_args): it counts right, names nothing
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What one member's sites came to: the findings and the sites verified."""
+
+    results: list[SiteResult]
+    passes: list[SitePass]
 
 
 @dataclass(frozen=True, slots=True)
@@ -509,8 +536,53 @@ def thread_member(
 
     ``existing`` are the type's members in the base tree (without ``member``).
     """
+    return judge_member(pack, member, existing, base, snapshots, extra_files, inferred).results
+
+
+def _final_pass(
+    states: Sequence[tuple[int, SiteState | None]],
+    member: WatchedMember,
+    site_id: str,
+    title: str,
+    cls: str,
+    source: str,
+    noun: str,
+    counted: bool = False,
+) -> SitePass | None:
+    """A pass when the site is there and mentions the member in the last
+    snapshot (the final tree); whether it is reported is decided later."""
+    state = states[-1][1] if states else None
+    if state is None or not state.present:
+        return None
+    return SitePass(
+        member.name,
+        site_id,
+        title,
+        cls,
+        source,
+        state.path,
+        state.function,
+        state.line,
+        noun,
+        counted,
+    )
+
+
+def judge_member(
+    pack: RulePack,
+    member: WatchedMember,
+    existing: Sequence[WatchedMember],
+    base: Tree,
+    snapshots: Sequence[Snapshot],
+    extra_files: Sequence[str] = (),
+    inferred: Sequence[InferredSite] | None = None,
+) -> Judgement:
+    """``thread_member``'s findings, and the sites ``member`` needs and gets:
+    every site evaluated (the rule applies, the tree has it) that mentions
+    the member in the final snapshot and has no finding, in pack order, then
+    the inferred ones."""
     if not snapshots:
-        return []
+        return Judgement([], [])
     final = snapshots[-1]
     if inferred is None:
         inferred = infer_sites(pack, base, existing, extra_files)
@@ -519,6 +591,7 @@ def thread_member(
     }
     source = f"rule pack {pack.name}"
     results: list[SiteResult] = []
+    passes: list[SitePass] = []
     covered_units: set[tuple[str, str | None]] = set()
 
     for rule in pack.sites:
@@ -537,6 +610,13 @@ def thread_member(
         for snap in walk:
             expected = _count(snap.schema, pack, rule) if rule.count_of else None
             states.append((snap.k, site_state(rule, member, snap, expected)))
+        final_count = _count(final.schema, pack, rule)
+        values = member.values(final_count)
+        title = fill(rule.title, values, regex=False)
+        counted = rule.count is not None
+        passed = _final_pass(states, member, rule.id, title, rule.cls, source, pack.noun, counted)
+        if passed is not None:
+            passes.append(passed)
         result = _judge(states)
         if result is None:
             continue
@@ -556,13 +636,11 @@ def thread_member(
         elif coverage is not None:
             kind = " of this type" if rule.when or rule.unless else ""
             evidence = f"{coverage[0]} of {coverage[1]} existing {pack.plural}{kind} appear here"
-        final_count = _count(final.schema, pack, rule)
-        values = member.values(final_count)
         results.append(
             SiteResult(
                 member=member.name,
                 site_id=rule.id,
-                title=fill(rule.title, values, regex=False),
+                title=title,
                 cls=rule.cls,
                 source=source,
                 path=state.path,
@@ -578,7 +656,7 @@ def thread_member(
             )
         )
 
-    missing_ids = {r.site_id for r in results}
+    missing_ids = {r.site_id for r in results}  # also those dropped next: not passes
     results = [
         r
         for r in results
@@ -600,6 +678,9 @@ def thread_member(
             string_forms=pack.string_forms,
         )
         states = [(snap.k, site_state(rule, member, snap)) for snap in snapshots]
+        passed = _final_pass(states, member, rule.id, rule.title, "expected", "inferred", pack.noun)
+        if passed is not None:
+            passes.append(passed)
         result = _judge(states)
         if result is None or result[1] is not None:
             continue  # an inferred site is expected, not required: final tree only
@@ -622,7 +703,8 @@ def thread_member(
                 noun=pack.noun,
             )
         )
-    return results
+    reported = missing_ids | {r.site_id for r in results}
+    return Judgement(results, [p for p in passes if p.site_id not in reported])
 
 
 # Per base tree and (pack site): whether each member appears there.
@@ -763,6 +845,18 @@ def thread_enum_value(
     snapshots: Sequence[Snapshot],
 ) -> list[SiteResult]:
     """Tables sized by ``enum``'s __MAX that lack an entry for ``value``."""
+    return judge_enum_value(pack, enum, value, base, snapshots).results
+
+
+def judge_enum_value(
+    pack: RulePack,
+    enum: Definition,
+    value: str,
+    base: Tree,
+    snapshots: Sequence[Snapshot],
+) -> Judgement:
+    """``thread_enum_value``'s findings, and the tables that do get an entry
+    for ``value`` in the final snapshot (and have no finding)."""
     prefix = enum.prefix if isinstance(enum, Enum) else None
     max_const = enum_max_const(enum.name, prefix)
     const = c_enum_const(enum.name, value, prefix)
@@ -770,6 +864,7 @@ def thread_enum_value(
     consts = {c_enum_const(enum.name, n, prefix): n for n in existing}
     allowed = pack.allowed_missing(len(existing))
     results = []
+    passes: list[SitePass] = []
     paths = _files_mentioning(base, glob_files(base, pack.scope, pack.exclude), max_const)
     for table in find_enum_tables(base, paths, max_const):
         covered = sorted(consts[c] for c in table.entries if c in consts)
@@ -783,17 +878,34 @@ def thread_enum_value(
             t = after.get(table.name)
             state = None if t is None else SiteState(t.path, t.name, t.line, const in t.entries)
             states.append((snap.k, state))
+        source = f"rule pack {pack.name}"
+        title = f"{table.name}[{max_const}]"
         result = _judge(states)
         if result is None:
+            final = states[-1][1] if states else None
+            if final is not None and final.present:
+                passes.append(
+                    SitePass(
+                        value,
+                        f"table:{table.name}",
+                        title,
+                        "table",
+                        source,
+                        final.path,
+                        final.function,
+                        final.line,
+                        f"{enum.name} value",
+                    )
+                )
             continue
         first, fixed, state = result
         results.append(
             SiteResult(
                 member=value,
                 site_id=f"table:{table.name}",
-                title=f"{table.name}[{max_const}]",
+                title=title,
                 cls="table",
-                source=f"rule pack {pack.name}",
+                source=source,
                 path=state.path,
                 function=state.function,
                 line=state.line,
@@ -805,4 +917,4 @@ def thread_enum_value(
                 noun=f"{enum.name} value",
             )
         )
-    return results
+    return Judgement(results, passes)

@@ -1,7 +1,8 @@
 """The versioned JSON report (``review check --format json``), see docs/json.md.
 
 Pure: a Report in, a JSON string out; keys are stable and sorted output is
-deterministic (findings in ``Finding.sort_key`` order, no timestamps).
+deterministic (findings in ``Finding.sort_key`` order, passes in
+``Verified.sort_key`` order, no timestamps).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import PurePath
 from typing import Any
 
 from reviewtool import __version__
-from reviewtool.findings import Finding
+from reviewtool.findings import Finding, Verified
 from reviewtool.location import DiffLocation, Location, MailLocation, TreeLocation
 from reviewtool.report.model import Report
 
@@ -87,6 +88,20 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
     return out
 
 
+def pass_to_dict(passed: Verified) -> dict[str, Any]:
+    """One pass (checked and fine); ``extra`` fields follow the core ones."""
+    out: dict[str, Any] = {
+        "code": passed.code,
+        "check": passed.check,
+        "message": passed.message,
+        "patch": passed.patch,
+        "location": location_to_dict(passed.at),
+    }
+    for key, value in passed.extra.items():
+        out.setdefault(key, to_jsonable(value))
+    return out
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The whole report as a JSON-ready dict (see docs/json.md)."""
     counts = report.counts()
@@ -103,6 +118,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "checks_run": [spec.code for spec in report.specs],
         },
         "findings": [finding_to_dict(f) for f in report.findings],
+        "passes": [pass_to_dict(v) for v in report.passes],
     }
 
 

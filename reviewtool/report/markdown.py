@@ -2,7 +2,9 @@
 
 Owns a short comment: a heading with the series, one verdict line with the
 counts, then one collapsible ``<details>`` section per patch (series-level
-findings first) listing its findings worst first. Everything taken from the
+findings first) listing its findings worst first, and, when the checks
+verified anything, one collapsed "Verified" section (one line per patch and
+member: the sites found fine). Everything taken from the
 mail or the diff (subjects, messages, paths) is escaped, so a patch cannot
 inject markup, links, HTML or @-mentions into the comment. Imports findings,
 location, report.model.
@@ -15,7 +17,7 @@ import re
 
 from reviewtool.findings import Finding, Severity
 from reviewtool.location import DiffLocation, Location, TreeLocation
-from reviewtool.report.model import Report
+from reviewtool.report.model import Report, verified_groups
 
 SEVERITY_ORDER = sorted(Severity, key=lambda s: -s.rank)
 LABELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -62,7 +64,30 @@ def render_markdown(report: Report) -> str:
         lines += ["", "<details>", f"<summary>{_summary(report, slot, findings)}</summary>", ""]
         lines += [_item(f) for f in sorted(findings, key=_worst_first)]
         lines += ["", "</details>"]
+    lines += _verified(report)
     return "\n".join(lines) + "\n"
+
+
+def _verified(report: Report) -> list[str]:
+    """One ``<details>`` block: per patch and member, the sites found fine."""
+    if not report.passes:
+        return []
+    slots = sorted({v.patch for v in report.passes}, key=lambda s: -1 if s is None else s)
+    items = []
+    for slot in slots:
+        where = "series" if slot is None else _slot_label(report, slot)
+        for subject, labels in verified_groups(report.passes_for_patch(slot)):
+            shown = ", ".join(code_span(label) for label in labels)
+            items.append(f"- {escape(where)} {escape(subject)}: {shown}")
+    count = len(report.passes)
+    summary = f"<b>Verified</b>: {count} site{'s' if count != 1 else ''} found fine"
+    return ["", "<details>", f"<summary>{summary}</summary>", "", *items, "", "</details>"]
+
+
+def _slot_label(report: Report, slot: int) -> str:
+    series = report.series
+    total = series.total if series is not None and series.total else None
+    return "cover letter" if slot == 0 else f"{slot}/{total}" if total else f"patch {slot}"
 
 
 def _title(report: Report) -> str:
@@ -111,8 +136,7 @@ def _summary(report: Report, slot: int | None, findings: list[Finding]) -> str:
         return f"<b>Series</b>: {counts}"
     series = report.series
     patch = series.patch(slot) if series is not None else None
-    total = series.total if series is not None and series.total else None
-    label = "cover letter" if slot == 0 else f"{slot}/{total}" if total else f"patch {slot}"
+    label = _slot_label(report, slot)
     subject = f" {escape_html(patch.subject.text)}" if patch is not None else ""
     return f"<b>{escape_html(label)}</b>{subject}: {counts}"
 

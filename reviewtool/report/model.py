@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from reviewtool.apply import AppliedSeries
 from reviewtool.checks.registry import CheckSpec
 from reviewtool.diff import DiffLine, FileDiff
-from reviewtool.findings import Finding, Severity
+from reviewtool.findings import Finding, Severity, Verified
 from reviewtool.location import DiffLocation, MailLocation, TreeLocation
 from reviewtool.series import Series
 
@@ -38,7 +38,9 @@ class Report:
     stages (renderers must cope). ``findings`` are sorted by ``Finding.sort_key``;
     build with ``Report.create`` to get that for free. ``specs`` are the checks
     that ran (after --select / --ignore), in code order, for SARIF rules and
-    catalogue references.
+    catalogue references. ``passes`` are what the checks verified and found
+    fine, sorted by ``Verified.sort_key`` (stable: a check's own order is kept
+    within its code); they are never findings and never count in the verdict.
     """
 
     inputs: tuple[str, ...]
@@ -47,6 +49,7 @@ class Report:
     applied: AppliedSeries | None
     findings: tuple[Finding, ...]
     specs: tuple[CheckSpec, ...] = ()
+    passes: tuple[Verified, ...] = ()
 
     @classmethod
     def create(
@@ -58,8 +61,9 @@ class Report:
         applied: AppliedSeries | None,
         findings: Iterable[Finding],
         specs: Iterable[CheckSpec] = (),
+        passes: Iterable[Verified] = (),
     ) -> Report:
-        """A Report with findings sorted and specs in code order."""
+        """A Report with findings and passes sorted and specs in code order."""
         return cls(
             inputs=tuple(inputs),
             tree_label=tree_label,
@@ -67,6 +71,7 @@ class Report:
             applied=applied,
             findings=tuple(sorted(findings, key=Finding.sort_key)),
             specs=tuple(sorted(specs, key=lambda s: s.code)),
+            passes=tuple(sorted(passes, key=Verified.sort_key)),
         )
 
     @property
@@ -88,6 +93,10 @@ class Report:
     def findings_for_patch(self, k: int | None) -> tuple[Finding, ...]:
         """Findings of slot ``k`` (0 = cover letter; None = the series as a whole)."""
         return tuple(f for f in self.findings if f.patch == k)
+
+    def passes_for_patch(self, k: int | None) -> tuple[Verified, ...]:
+        """Passes of slot ``k`` (0 = cover letter; None = the series as a whole)."""
+        return tuple(v for v in self.passes if v.patch == k)
 
     def at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         """Findings whose severity is ``threshold`` or worse (for --fail-on)."""
@@ -146,3 +155,22 @@ class Report:
                 lines = patch.message.body.splitlines()
                 return lines[at.line - 1] if 0 < at.line <= len(lines) else None
         return None
+
+
+def verified_groups(passes: Iterable[Verified]) -> list[tuple[str, list[str]]]:
+    """Passes as ``(subject, [label, ...])`` in order of first appearance.
+
+    The subject is the pass's ``member`` field (a QAPI name) when it has one,
+    else its check's name; a label is its ``label`` field, else its message.
+    Repeated labels of one subject are shown once.
+    """
+    groups: dict[str, list[str]] = {}
+    for v in passes:
+        member = v.extra.get("member")
+        label = v.extra.get("label")
+        subject = member if isinstance(member, str) and member else v.check
+        text = label if isinstance(label, str) and label else v.message
+        labels = groups.setdefault(subject, [])
+        if text not in labels:
+            labels.append(text)
+    return list(groups.items())
