@@ -113,9 +113,10 @@ class _Review:
     slots: tuple[int, ...]
 
 
-def _reviews(ctx: CheckContext) -> Iterator[_Review]:
+def _reviews(ctx: CheckContext, *, order_only: bool = False) -> Iterator[_Review]:
     """One ``_Review`` per documented root the series changes and that parses
-    before and after."""
+    before and after. ``order_only``: also a root whose only change is the
+    order of doc sections (the schema difference does not see it)."""
     slots = _schema_slots(ctx)
     if not slots:
         return
@@ -124,7 +125,7 @@ def _reviews(ctx: CheckContext) -> Iterator[_Review]:
         final = ctx.schema(FINAL, root)
         diff = ctx.schema_diff(None, root)
         ready = isinstance(base, Schema) and isinstance(final, Schema) and diff is not None
-        if ready and diff is not None and not diff.is_empty:
+        if ready and diff is not None and (order_only or not diff.is_empty):
             assert isinstance(base, Schema) and isinstance(final, Schema)
             yield _Review(root, base, final, diff, slots)
 
@@ -187,6 +188,29 @@ def _documented_new_members(review: _Review) -> Iterator[tuple[AddedMember, Defi
         yield m, d
 
 
+def _doc_lost_in_failed_apply(ctx: CheckContext, k: int, m: AddedMember) -> bool:
+    """Whether patch ``k`` writes a doc section ``@member:`` into the member's
+    file but some hunk of it there did not apply.
+
+    Why: then the post-image is not what the author wrote; the doc hunk
+    failed, or landed in another definition's doc (three doc blocks of
+    qapi/migration.json share their context lines), and "no doc section"
+    would blame the author for what P001 already reports.
+    """
+    result = ctx.applied.patch(k)
+    path = m.location.path
+    if result is None or all(f.ok for f in result.files if f.path == path):
+        return False
+    doc_line = re.compile(rf"^\s*#\s+@{re.escape(m.member)}:")
+    return any(
+        line.kind == "+" and doc_line.match(line.text)
+        for f in ctx.diffs(k)
+        if f.path == path
+        for hunk in f.hunks
+        for line in hunk.lines
+    )
+
+
 # -- Q001 ------------------------------------------------------------------------
 
 
@@ -246,12 +270,15 @@ def qapi_member_undocumented(ctx: CheckContext) -> Iterator[Hit]:
         for m, d in _documented_new_members(review):
             if m.doc is not None:
                 continue
+            patch = _member_patch(ctx, review, m)
+            if patch is not None and _doc_lost_in_failed_apply(ctx, patch, m):
+                continue
             yield _traced(
                 ctx,
                 Hit(
                     f"{d.describe_member(m.member)} has no doc section '@{m.member}:'",
                     at=m.location,
-                    patch=_member_patch(ctx, review, m),
+                    patch=patch,
                     extra={"member": m.member, "definition": m.definition},
                 ),
             )
@@ -383,41 +410,185 @@ def qapi_definition_since(ctx: CheckContext) -> Iterator[Hit]:
 # -- Q105 ------------------------------------------------------------------------
 
 
+def _doc_inversions(d: Definition | None) -> set[tuple[str, str]]:
+    """The pairs ``(a, b)`` of ``d``'s members whose doc section ``@a:``
+    comes before ``@b:`` although member ``a`` is declared after ``b``."""
+    if d is None or d.doc is None:
+        return set()
+    order = {n: i for i, n in enumerate(d.member_names())}
+    documented = [s.name for s in d.doc.members if s.name in order]
+    return {
+        (a, b)
+        for i, a in enumerate(documented)
+        for b in documented[i + 1 :]
+        if a is not None and b is not None and order[a] > order[b]
+    }
+
+
+def _documented_order(d: Definition | None) -> list[str]:
+    """``d``'s documented member names in doc order (members only)."""
+    if d is None or d.doc is None:
+        return []
+    names = set(d.member_names())
+    return [s.name for s in d.doc.members if s.name is not None and s.name in names]
+
+
+# how much keeping a doc section in place is worth when choosing which
+# sections to call misplaced: the tree's own sections first, then those the
+# series moves, then those it adds
+_KEEP_UNCHANGED, _KEEP_MOVED, _KEEP_ADDED = 3, 2, 1
+
+
+def _kept_in_order(
+    documented: list[str], order: dict[str, int], weight: dict[str, int]
+) -> set[str]:
+    """The heaviest set of ``documented`` names whose doc order agrees with
+    their member ``order`` (a maximum weight increasing subsequence); the
+    rest are the misplaced sections. Ties keep the earlier sections."""
+    best: list[int] = []
+    came_from: list[int | None] = []
+    for i, name in enumerate(documented):
+        prev = None
+        for j in range(i):
+            if order[documented[j]] < order[name] and (prev is None or best[j] > best[prev]):
+                prev = j
+        best.append(weight[name] + (best[prev] if prev is not None else 0))
+        came_from.append(prev)
+    kept: set[str] = set()
+    at = max(range(len(best)), key=lambda i: (best[i], -i)) if best else None
+    while at is not None:
+        kept.add(documented[at])
+        at = came_from[at]
+    return kept
+
+
+def _moved(old: list[str], new: list[str]) -> set[str]:
+    """The names of both ``old`` and ``new`` that a move explains: those
+    outside a longest common subsequence of the two orders (the rest kept
+    their relative order)."""
+    common = set(old) & set(new)
+    a = [n for n in old if n in common]
+    b = [n for n in new if n in common]
+    # lengths[i][j]: the longest common subsequence of a[i:] and b[j:]
+    lengths = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) - 1, -1, -1):
+        for j in range(len(b) - 1, -1, -1):
+            lengths[i][j] = (
+                lengths[i + 1][j + 1] + 1
+                if a[i] == b[j]
+                else max(lengths[i + 1][j], lengths[i][j + 1])
+            )
+    kept: set[str] = set()
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            kept.add(a[i])
+            i, j = i + 1, j + 1
+        elif lengths[i + 1][j] >= lengths[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return common - kept
+
+
+def misplaced_doc_sections(before: Definition | None, after: Definition) -> list[tuple[str, str]]:
+    """``(section, other)`` for each doc section of ``after`` that the
+    series put out of member order, in doc order; ``other`` is a section it
+    is out of order with.
+
+    Only a disorder the series introduces counts: when every doc order
+    inversion of ``after`` is one ``before`` already had, nothing is
+    reported (QEMU 10.2's MigrationParameter documents
+    @multifd-qatzip-level before @multifd-zstd-level). Otherwise the
+    sections to blame are those that are out of place when as many of the
+    tree's own sections as possible stay where they are; only an added or
+    moved section is blamed, never one the tree already had out of place
+    (a new member documented right before @vfio in MigrationInfo, where
+    @vfio has always been late, is in place). A definition that is new, or
+    newly documented, has all its sections counted as added.
+    """
+    documented = _documented_order(after)
+    old_inversions = _doc_inversions(before)
+    if not documented or not (_doc_inversions(after) - old_inversions):
+        return []
+    order = {n: i for i, n in enumerate(after.member_names())}
+    had = set(_documented_order(before))
+    moved = _moved(_documented_order(before), documented)
+    if before is not None:
+        moved |= _moved(list(before.member_names()), list(after.member_names()))
+    weight = {
+        n: _KEEP_ADDED if n not in had else _KEEP_MOVED if n in moved else _KEEP_UNCHANGED
+        for n in documented
+    }
+    kept = _kept_in_order(documented, order, weight)
+    out = []
+    for i, name in enumerate(documented):
+        if name in kept or weight[name] == _KEEP_UNCHANGED:
+            continue
+        # the nearest kept section it is out of order with, in doc order
+        others = [
+            other
+            for j, other in sorted(enumerate(documented), key=lambda jo: abs(jo[0] - i))
+            if other in kept and (j < i) != (order[other] < order[name])
+        ]
+        if others:
+            out.append((name, others[0]))
+    return out
+
+
 @check("Q105", "qapi-doc-member-order", severity=Severity.WARNING)
 def qapi_doc_member_order(ctx: CheckContext) -> Iterator[Hit]:
-    """Doc sections of a changed definition are not in member order.
+    """A series puts doc sections of a definition out of member order.
 
     Why: the generated QMP reference lists members in doc order; a new
     member documented in another place than it is declared makes the doc
     and the schema read differently, and reviewers ask for the same order.
+    Only an order the series introduces counts (a new definition, or an
+    added or moved member or doc section out of place); a disorder the base
+    tree already has is left alone.
 
     Okay: ../common/ok-qapi-new-parameter.mbox
     Q105: flagged-doc-out-of-order.mbox
     """
-    for review in _reviews(ctx):
-        touched = [a.name for a in review.diff.added]
-        touched += [m.definition for m in review.diff.added_members]
-        touched += [c.definition for c in review.diff.doc_changes]
-        for name in dict.fromkeys(touched):
-            d = review.final.lookup(name)
-            if d is None or d.doc is None:
+    for review in _reviews(ctx, order_only=True):
+        if review.base is review.final:
+            continue  # no patch changed this root's files
+        for name, d in review.final.definitions.items():
+            if d.doc is None:
                 continue
-            order = {n: i for i, n in enumerate(d.member_names())}
-            documented = [s for s in d.doc.members if s.name in order]
-            expected = sorted(documented, key=lambda s: order[s.name or ""])
-            for got, want in zip(documented, expected, strict=True):
-                if got.name != want.name:
-                    yield _traced(
-                        ctx,
-                        Hit(
-                            f"doc of {d.describe()}: '@{got.name}' is documented where "
-                            f"'@{want.name}' is expected (members are in another order)",
-                            at=got.location,
-                            patch=_definition_patch(ctx, review, d.name),
-                            extra={"member": got.name, "definition": d.name},
-                        ),
-                    )
-                    break
+            old = review.base.lookup(name)
+            if old is not None and old.doc == d.doc and old.member_names() == d.member_names():
+                continue  # neither the doc nor the members changed
+            misplaced = misplaced_doc_sections(old, d)
+            if not misplaced:
+                continue
+            blamed, other = misplaced[0]
+            position = {n: i for i, n in enumerate(_documented_order(d))}
+            relation = (
+                "before '@{o}', but declared after it"
+                if position[blamed] < position[other]
+                else "after '@{o}', but declared before it"
+            ).format(o=other)
+            section = d.doc.member(blamed)
+
+            def has(
+                schema: Schema, name: str = name, blamed: str = blamed, was: Definition | None = old
+            ) -> bool:
+                now = schema.lookup(name)
+                return now is not None and any(
+                    m == blamed for m, _ in misplaced_doc_sections(was, now)
+                )
+
+            yield _traced(
+                ctx,
+                Hit(
+                    f"doc of {d.describe()}: '@{blamed}' is documented {relation} "
+                    "(members are in another order)",
+                    at=section.location if section is not None else d.doc.location,
+                    patch=_first_patch(ctx, review.slots, review.root, has),
+                    extra={"member": blamed, "definition": d.name, "other_member": other},
+                ),
+            )
 
 
 # -- Q106 ------------------------------------------------------------------------
@@ -605,7 +776,14 @@ def _inflections(word: str) -> set[str]:
 
 
 def _new_doc_lines(review: _Review) -> Iterator[tuple[Definition, str, int]]:
-    """(definition, line text, line number) for each doc line the series adds."""
+    """(definition, line text, line number) for each doc line the series adds.
+
+    A line the base schema's docs already have, in any definition, is not
+    new: text moved to a new definition or another doc section keeps its
+    old words (QEMU 10.2's "faults happend in non-vCPU threads" is the
+    tree's typo, not the series' that moves it).
+    """
+    known: set[str] | None = None
     for d in review.final.definitions.values():
         if d.doc is None:
             continue
@@ -617,6 +795,15 @@ def _new_doc_lines(review: _Review) -> Iterator[tuple[Definition, str, int]]:
         for i, line in enumerate(d.doc.text_lines):
             if before[line] > 0:
                 before[line] -= 1
+                continue
+            if known is None:
+                known = {
+                    text
+                    for b in review.base.definitions.values()
+                    if b.doc is not None
+                    for text in b.doc.text_lines
+                }
+            if line in known:
                 continue
             yield d, line, d.doc.first_line + i
 
