@@ -11,13 +11,16 @@ import enum
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from reviewtool import __version__
 from reviewtool.errors import InputError, ReviewError, UsageError
+
+if TYPE_CHECKING:  # annotations only: each command imports its stages lazily
+    from reviewtool.report.terminal import ProgressBar
 
 app = typer.Typer(
     name="review",
@@ -43,46 +46,92 @@ def _root(
     """Review QEMU patch series the way a careful maintainer would."""
 
 
-# --- commands are added below, one function each -------------------------
+# --- options several commands share ----------------------------------------
+
+INPUT_HELP = "mbox, Maildir, .eml/.patch file, directory of format-patch files, or - (stdin)."
+TREE_DEFAULT = (
+    "(default: the current directory if it is a QEMU tree, else the bundled sample tree)."
+)
+
+Inputs = Annotated[list[str], typer.Argument(metavar="INPUT...", help=INPUT_HELP)]
+TreeOption = Annotated[
+    str | None, typer.Option("--tree", metavar="DIR", help=f"QEMU tree to apply to {TREE_DEFAULT}")
+]
+RevOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rev", metavar="REV", help="Git revision of --tree (read from git, no checkout)."
+    ),
+]
 
 
-class ApplyFormat(enum.StrEnum):
-    """--format of ``review apply``."""
+def _series_version(default: str) -> Any:
+    """``--series-version N``; ``default`` names the version used without it."""
+    return typer.Option(
+        "--series-version", min=1, metavar="N", help=f"Series version (default: {default})."
+    )
+
+
+class TextOrJson(enum.StrEnum):
+    """--format of ``review apply``, ``show`` and ``qapi``."""
 
     text = "text"
     json = "json"
 
 
+FormatOption = Annotated[TextOrJson, typer.Option("--format", help="text or json.")]
+
+
+class FailOn(enum.StrEnum):
+    """--fail-on: the lowest severity that makes ``review check`` exit 1."""
+
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+# --- errors and terminal ----------------------------------------------------
+
+
+def _stop(e: ReviewError) -> NoReturn:
+    """Report a ReviewError the one-line way and exit with its code (2)."""
+    typer.echo(f"review: error: {e.render()}", err=True)
+    raise typer.Exit(e.exit_code)
+
+
+def _crash() -> NoReturn:
+    """A bug in review itself (not a check: those become X999 findings): exit 3."""
+    import traceback
+
+    typer.echo(traceback.format_exc(), err=True, nl=False)
+    typer.echo("review: internal error (a bug in review; please report it)", err=True)
+    raise typer.Exit(3)
+
+
+def _color_allowed(environ: Mapping[str, str]) -> bool:
+    """Colour unless NO_COLOR is set to anything but "" (https://no-color.org)."""
+    return not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+
+
+def _progress_bar() -> ProgressBar:
+    """``review check``'s progress bar (rich is imported only when one is drawn)."""
+    from reviewtool.report.terminal import ProgressBar
+
+    return ProgressBar()
+
+
+_ProgressBar = _progress_bar  # the name tests/test_check_cli.py uses
+
+
+# --- commands, one function each ----------------------------------------------
+
+
 @app.command("apply")
 def apply_command(
-    inputs: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="INPUT...",
-            help="mbox, Maildir, .eml/.patch file, directory of format-patch files, or - (stdin).",
-        ),
-    ],
-    tree: Annotated[
-        str | None,
-        typer.Option(
-            "--tree",
-            metavar="DIR",
-            help="QEMU tree to apply to (default: the current directory if it is a QEMU tree, "
-            "else the bundled sample tree).",
-        ),
-    ] = None,
-    rev: Annotated[
-        str | None,
-        typer.Option(
-            "--rev", metavar="REV", help="Git revision of --tree (read from git, no checkout)."
-        ),
-    ] = None,
-    series_version: Annotated[
-        int | None,
-        typer.Option(
-            "--series-version", min=1, metavar="N", help="Series version (default: newest)."
-        ),
-    ] = None,
+    inputs: Inputs,
+    tree: TreeOption = None,
+    rev: RevOption = None,
+    series_version: Annotated[int | None, _series_version("newest")] = None,
     context_reduce: Annotated[
         int | None,
         typer.Option(
@@ -99,9 +148,7 @@ def apply_command(
             "--ignore-whitespace", help="Match context lines ignoring whitespace changes."
         ),
     ] = False,
-    output_format: Annotated[
-        ApplyFormat, typer.Option("--format", help="text or json.")
-    ] = ApplyFormat.text,
+    output_format: FormatOption = TextOrJson.text,
     out: Annotated[
         str | None,
         typer.Option(
@@ -121,21 +168,22 @@ def apply_command(
 
     from reviewtool.apply import ApplyOptions, apply_series, render_apply_text
     from reviewtool.mail.mbox import iter_messages
+    from reviewtool.report.post_image import check_out_dir, write_tree
     from reviewtool.series import SCHEMA_VERSION, build_series
     from reviewtool.tree import load_tree
 
     try:
         if out is not None:
-            _check_out_dir(Path(out))
+            check_out_dir(Path(out))
         series = build_series(iter_messages(inputs), version=series_version)
         base = load_tree(tree, rev, Path.cwd())
         options = ApplyOptions(context_reduce=context_reduce, ignore_whitespace=ignore_whitespace)
         applied = apply_series(base, series, options)
         if out is not None:
-            _write_tree(applied.final, Path(out))
+            write_tree(applied.final, Path(out))
     except ReviewError as e:
         _stop(e)
-    if output_format is ApplyFormat.json:
+    if output_format is TextOrJson.json:
         document = {"schema_version": SCHEMA_VERSION, "series": series.to_dict()}
         document.update(applied.to_dict())
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
@@ -148,71 +196,12 @@ def apply_command(
         raise typer.Exit(1)
 
 
-def _check_out_dir(dest: Any) -> None:
-    """--out must be a new or empty directory (never overwrite anything)."""
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UsageError("--out must name a new or empty directory", path=str(dest))
-
-
-def _write_tree(tree: Any, dest: Any) -> None:
-    """Write every file of ``tree`` under ``dest`` (an explicit output target)."""
-    dest.mkdir(parents=True, exist_ok=True)
-    root = dest.resolve()
-    try:
-        for path in tree.iter_files():
-            data = tree.read_bytes(path)
-            target = (root / path).resolve()
-            if data is None or not target.is_relative_to(root):
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-    except OSError as e:
-        raise InputError(f"cannot write the post-image tree: {e.strerror}", path=str(dest)) from e
-
-
-class FailOn(enum.StrEnum):
-    """--fail-on: the lowest severity that makes ``review check`` exit 1."""
-
-    error = "error"
-    warning = "warning"
-    never = "never"
-
-
-def _stop(e: ReviewError) -> NoReturn:
-    """Report a ReviewError the one-line way and exit with its code (2)."""
-    typer.echo(f"review: error: {e.render()}", err=True)
-    raise typer.Exit(e.exit_code)
-
-
-def _crash() -> NoReturn:
-    """A bug in review itself (not a check: those become X999 findings): exit 3."""
-    import traceback
-
-    typer.echo(traceback.format_exc(), err=True, nl=False)
-    typer.echo("review: internal error (a bug in review; please report it)", err=True)
-    raise typer.Exit(3)
-
-
 @app.command("check")
 def check_command(
-    inputs: list[str] = typer.Argument(
-        ...,
-        metavar="INPUT...",
-        help="mbox, Maildir, .eml/.patch file, directory of format-patch files, or - (stdin).",
-    ),
-    tree: str | None = typer.Option(
-        None,
-        "--tree",
-        metavar="DIR",
-        help="QEMU tree to apply to (default: the current directory if it is a QEMU tree, "
-        "else the bundled sample tree).",
-    ),
-    rev: str | None = typer.Option(
-        None, "--rev", metavar="REV", help="Git revision of --tree (read from git, no checkout)."
-    ),
-    series_version: int | None = typer.Option(
-        None, "--series-version", min=1, metavar="N", help="Series version (default: the newest)."
-    ),
+    inputs: Inputs,
+    tree: TreeOption = None,
+    rev: RevOption = None,
+    series_version: Annotated[int | None, _series_version("the newest")] = None,
     output_format: str = typer.Option(
         "text", "--format", metavar="FORMAT", help="text, json, sarif, markdown or email."
     ),
@@ -240,7 +229,7 @@ def check_command(
     from reviewtool.checks.runner import parse_codes
     from reviewtool.findings import Severity
     from reviewtool.pipeline import ReviewOptions, review
-    from reviewtool.report import RENDERERS
+    from reviewtool.report import RENDERERS, render
 
     try:
         if output_format not in RENDERERS:
@@ -267,20 +256,14 @@ def check_command(
     except Exception:
         _crash()
 
-    rendered: str | None
     try:  # a renderer that crashes is a bug in review, like a crashing pipeline
-        if output_format == "text":
-            from reviewtool.report.terminal import render_text
-
-            color = to_terminal and _color_allowed(os.environ)
-            width = shutil.get_terminal_size().columns if to_terminal else 100
-            rendered = render_text(report, color=color, width=width)
-        elif output_format == "email":
-            from reviewtool.report.mail_reply import render_email
-
-            rendered = render_email(report, clean_mail=clean_mail)
-        else:
-            rendered = RENDERERS[output_format](report)
+        rendered = render(
+            report,
+            output_format,
+            color=to_terminal and _color_allowed(os.environ),
+            width=shutil.get_terminal_size().columns if to_terminal else 100,
+            clean_mail=clean_mail,
+        )
     except Exception:
         _crash()
 
@@ -298,68 +281,11 @@ def check_command(
         raise typer.Exit(1)
 
 
-def _color_allowed(environ: Mapping[str, str]) -> bool:
-    """Colour unless NO_COLOR is set to anything but "" (https://no-color.org)."""
-    return not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
-
-
-class _ProgressBar:
-    """A rich progress bar on stderr, shown only for long mail inputs."""
-
-    # fewer messages than this read too quickly to be worth a bar
-    THRESHOLD = 300
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self._progress = Progress(console=Console(stderr=True), transient=True)
-        self._tasks: dict[str, Any] = {}
-        self._started = False
-
-    def __call__(self, stage: str, done: int, total: int | None) -> None:
-        if not self._started:
-            if done < self.THRESHOLD and (total is None or total < self.THRESHOLD):
-                return
-            self._progress.start()
-            self._started = True
-        if stage not in self._tasks:
-            self._tasks[stage] = self._progress.add_task(stage, total=total)
-        self._progress.update(self._tasks[stage], completed=done, total=total)
-
-    def close(self) -> None:
-        if self._started:
-            self._progress.stop()
-
-
-def _progress_bar() -> _ProgressBar:
-    return _ProgressBar()
-
-
-if TYPE_CHECKING:  # annotations only: the command imports its stages lazily
-    from rich.text import Text
-
-    from reviewtool.series import Patch, Series
-
-
-class ShowFormat(enum.StrEnum):
-    """--format of ``review show``."""
-
-    text = "text"
-    json = "json"
-
-
 @app.command("show")
 def show_command(
-    inputs: list[str] = typer.Argument(
-        ...,
-        metavar="INPUT...",
-        help="mbox, Maildir, .eml/.patch file, directory of format-patch files, or - (stdin).",
-    ),
-    series_version: int | None = typer.Option(
-        None, "--series-version", min=1, metavar="N", help="Series version (default: the newest)."
-    ),
-    output_format: ShowFormat = typer.Option(ShowFormat.text, "--format", help="text or json."),
+    inputs: Inputs,
+    series_version: Annotated[int | None, _series_version("the newest")] = None,
+    output_format: FormatOption = TextOrJson.text,
 ) -> None:
     """Print the series outline: version, slots, authors, trailers, MISSING slots, base.
 
@@ -374,91 +300,31 @@ def show_command(
         series = build_series(iter_messages(inputs), version=series_version)
     except ReviewError as e:
         _stop(e)
-    if output_format is ShowFormat.json:
+    if output_format is TextOrJson.json:
         document = {"schema_version": SCHEMA_VERSION, "series": series.to_dict()}
         typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     from rich.console import Console
-    from rich.text import Text
 
-    # Mail text is data, never rich markup: everything goes in as Text.
-    console = Console(highlight=False, soft_wrap=True, emoji=False)
-    for line in _show_lines(series):
-        # Mail headers may carry terminal control bytes (ESC sequences):
-        # show each as U+FFFD; one for one, so the styled spans stay put.
-        plain = "".join("\ufffd" if _is_control(ch) else ch for ch in line.plain)
-        console.print(Text(plain, style=line.style, spans=list(line.spans)))
+    from reviewtool.report.terminal import render_outline
 
-
-def _is_control(ch: str) -> bool:
-    return ch != "\t" and (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0)
-
-
-def _show_lines(series: Series) -> list[Text]:
-    """The ``review show`` outline as rich Text lines (plain when not a tty)."""
-    from rich.text import Text
-
-    plural = "es" if series.total != 1 else ""
-    missing = f", {len(series.missing)} missing" if series.missing else ""
-    lines = [
-        Text.assemble(
-            ("series ", "bold"),
-            (f"v{series.version}", "bold cyan"),
-            f" ({series.total} patch{plural}{missing}): ",
-            (series.title, "bold"),
-        )
-    ]
-    if len(series.versions) > 1:
-        lines.append(Text("versions seen: " + ", ".join(f"v{v}" for v in series.versions)))
-    present: dict[int, Patch | None] = {p.index: p for p in series.patches}
-    if series.cover is not None:
-        present[0] = series.cover
-    numbers = sorted(set(range(1, series.total + 1)) | set(present))
-    width = len(str(series.total))
-    for k in numbers:
-        patch = present.get(k)
-        label = f"[{k:0{width}d}/{series.total}] "
-        if patch is None:
-            lines.append(Text.assemble(label, ("MISSING", "bold red")))
-            continue
-        again = f" (v{patch.version})" if patch.version != series.version else ""
-        lines.append(Text.assemble((label, "bold"), patch.subject.text, (again, "yellow")))
-        date = patch.message.date.isoformat(sep=" ") if patch.message.date else "no date"
-        lines.append(Text(f"    {patch.author} · {date}", style="dim"))
-        for t in patch.trailers:
-            trailer = Text(f"    {t.name}: {t.value}")
-            if t.from_reply:
-                trailer.append(f"  [reply from {t.given_by}]", style="green")
-            lines.append(trailer)
-    for value in series.based_on:
-        lines.append(Text(f"based-on: {value}"))
-    if series.base_commit:
-        lines.append(Text(f"base-commit: {series.base_commit}"))
-    for value in series.prerequisite_patch_ids:
-        lines.append(Text(f"prerequisite-patch-id: {value}"))
-    # MISSING slots are in the outline already; the other facts follow it
-    facts = [f for f in series.facts if f.kind.value != "missing"]
-    if facts:
-        lines.append(Text("facts:"))
-    for fact in facts:
-        where = f" ({fact.location.describe()})" if fact.location is not None else ""
-        lines.append(Text.assemble(("  " + fact.kind.value, "yellow"), f": {fact.message}{where}"))
-    return lines
+    # rich decides for stdout, as it always has for `show`: a tty (or
+    # FORCE_COLOR) gets styles unless TERM=dumb; NO_COLOR keeps bold, drops colour
+    stdout = Console()
+    styled = stdout.color_system is not None
+    sys.stdout.write(
+        render_outline(series, styled=styled, color=not stdout.no_color, width=stdout.width)
+    )
+    sys.stdout.flush()
 
 
 @app.command("checks")
 def checks_command() -> None:
     """List the check catalogue: code, name, default severity, scope, summary."""
     from reviewtool.checks.runner import catalogue
+    from reviewtool.report.catalogue import render_catalogue
 
-    specs = catalogue()
-    name_width = max(len(s.name) for s in specs)
-    for spec in specs:
-        status = "" if spec.status == "active" else f" ({spec.status})"
-        typer.echo(
-            f"{spec.code}  {spec.name:<{name_width}}  {spec.severity.value:<7}  "
-            f"{spec.scope.value:<6}  {spec.summary}{status}"
-        )
+    typer.echo(render_catalogue(catalogue()), nl=False)
 
 
 @app.command("explain")
@@ -467,13 +333,12 @@ def explain_command(
 ) -> None:
     """Print one check's documentation (its docstring)."""
     from reviewtool.checks.runner import catalogue
+    from reviewtool.report.catalogue import render_explanation
 
     spec = next((s for s in catalogue() if s.code == code.strip().upper()), None)
     if spec is None:
         _stop(UsageError(f"unknown check code {code!r} (see `review checks`)"))
-    typer.echo(f"{spec.code} {spec.name} ({spec.severity.value}, {spec.scope.value} scope)")
-    typer.echo("")
-    typer.echo(spec.doc)
+    typer.echo(render_explanation(spec), nl=False)
 
 
 @app.command("watch")
@@ -538,13 +403,14 @@ def scan_command(
     from pathlib import Path
 
     from reviewtool import scan as scan_engine
+    from reviewtool.report.terminal import scan_progress
 
     if output_format not in ("text", "json"):
         raise UsageError(f"unknown --format {output_format!r} (text or json)")
     options = scan_engine.ScanOptions(
         jobs=jobs or os.cpu_count() or 1, tree=tree, rev=rev, cwd=str(Path.cwd())
     )
-    bar, progress = _scan_progress()
+    bar, progress = scan_progress()
     # Results are written as they arrive (in archive order), so a scan of a
     # large archive holds neither all results nor all output in memory. On a
     # terminal, rich prints what goes to sys.stdout above the progress bar.
@@ -568,81 +434,22 @@ def scan_command(
             raise UsageError(f"cannot write --output: {e.strerror}", path=output) from e
 
 
-def _scan_progress() -> tuple[Any, Callable[[Any], None]]:
-    """A rich progress bar on stderr (drawn only on a terminal) and its scan callback."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskID
-
-    console = Console(stderr=True)
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        "{task.fields[detail]}",
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def update(step: Any) -> None:  # a scan.ScanProgress
-        if step.phase not in tasks:
-            label = "reading archives" if step.phase == "read" else "reviewing series"
-            tasks[step.phase] = bar.add_task(label, total=step.total or None, detail="")
-        detail = (
-            f"{step.done / 1e6:.0f}/{step.total / 1e6:.0f} MB"
-            if step.phase == "read"
-            else f"{step.done}/{step.total}"
-        )
-        bar.update(tasks[step.phase], completed=step.done, total=step.total or None, detail=detail)
-
-    return bar, update
-
-
-class QapiFormat(enum.StrEnum):
-    """--format of ``review qapi``."""
-
-    text = "text"
-    json = "json"
-
-
 @app.command("qapi")
 def qapi_command(
     inputs: Annotated[
         list[str] | None,
-        typer.Argument(
-            metavar="INPUT",
-            help="mbox, Maildir, .eml/.patch file, directory of format-patch files, or - "
-            "(stdin); none with --dump.",
-        ),
+        typer.Argument(metavar="INPUT", help=INPUT_HELP.removesuffix(".") + "; none with --dump."),
     ] = None,
     tree: Annotated[
-        str | None,
-        typer.Option(
-            "--tree",
-            metavar="DIR",
-            help="QEMU tree (default: the current directory if it is a QEMU tree, else the "
-            "bundled sample tree).",
-        ),
+        str | None, typer.Option("--tree", metavar="DIR", help=f"QEMU tree {TREE_DEFAULT}")
     ] = None,
-    rev: Annotated[
-        str | None,
-        typer.Option(
-            "--rev", metavar="REV", help="Git revision of --tree (read from git, no checkout)."
-        ),
-    ] = None,
-    series_version: Annotated[
-        int | None,
-        typer.Option(
-            "--series-version", min=1, metavar="N", help="Series version (default: newest)."
-        ),
-    ] = None,
+    rev: RevOption = None,
+    series_version: Annotated[int | None, _series_version("newest")] = None,
     dump: Annotated[
         bool,
         typer.Option("--dump", help="Summarise the tree's schemas (no mail input)."),
     ] = False,
-    output_format: Annotated[
-        QapiFormat, typer.Option("--format", help="text or json.")
-    ] = QapiFormat.text,
+    output_format: FormatOption = TextOrJson.text,
 ) -> None:
     """Show what a series changes in the QAPI schema, per patch and for the series.
 
@@ -653,6 +460,7 @@ def qapi_command(
     import json
     from pathlib import Path
 
+    from reviewtool.pipeline import qapi_dump, qapi_series
     from reviewtool.tree import load_tree
 
     try:
@@ -661,134 +469,15 @@ def qapi_command(
         if not dump and not inputs:
             raise UsageError("give INPUT... (a series) or --dump")
         base = load_tree(tree, rev, Path.cwd())
-        if dump:
-            document, text, ok = _qapi_dump(base)
-        else:
-            document, text, ok = _qapi_series(inputs or [], base, series_version)
+        result = qapi_dump(base) if dump else qapi_series(inputs or [], base, series_version)
     except ReviewError as e:
         _stop(e)
-    if output_format is QapiFormat.json:
-        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    if output_format is TextOrJson.json:
+        typer.echo(json.dumps(result.document, indent=2, ensure_ascii=False))
     else:
-        typer.echo(text, nl=False)
-    if not ok:
+        typer.echo(result.text, nl=False)
+    if not result.ok:
         raise typer.Exit(1)
-
-
-def _schema_error_dict(e: Any) -> dict[str, Any]:
-    return {"path": e.path, "line": e.line, "column": e.column, "message": e.message}
-
-
-def _qapi_dump(base: Any) -> tuple[dict[str, Any], str, bool]:
-    """``review qapi --dump``: (JSON document, text, every root parsed)."""
-    from reviewtool.errors import SchemaError
-    from reviewtool.qapi import SCHEMA_ROOTS, try_load_schema
-    from reviewtool.series import SCHEMA_VERSION
-
-    roots: list[dict[str, Any]] = []
-    lines = [f"tree: {base.label}"]
-    ok = True
-    for root in SCHEMA_ROOTS:
-        if not base.exists(root):
-            continue
-        schema = try_load_schema(base, root)
-        if isinstance(schema, SchemaError):
-            ok = False
-            roots.append({"root": root, "error": _schema_error_dict(schema)})
-            lines.append(f"{root}: does not parse: {schema}")
-            continue
-        counts = schema.counts()
-        roots.append(
-            {
-                "root": root,
-                "error": None,
-                "definitions": len(schema.definitions),
-                "counts": counts,
-                "files": list(schema.file_paths()),
-            }
-        )
-        summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-        lines.append(f"{root}: {len(schema.definitions)} definitions ({summary})")
-        lines.append(f"  files read ({len(schema.files)}):")
-        lines.extend(f"    {path}" for path in schema.file_paths())
-    if not roots:
-        lines.append("no QAPI schema root in this tree")
-    document = {"schema_version": SCHEMA_VERSION, "tree": base.label, "roots": roots}
-    return document, "\n".join(lines) + "\n", ok
-
-
-def _qapi_series(
-    inputs: list[str], base: Any, series_version: int | None
-) -> tuple[dict[str, Any], str, bool]:
-    """``review qapi INPUT...``: (JSON document, text, every schema parsed)."""
-    from reviewtool.apply import apply_series
-    from reviewtool.mail.mbox import iter_messages
-    from reviewtool.qapi import SCHEMA_ROOTS, try_load_schema
-    from reviewtool.qapi.compare import compare_schemas
-    from reviewtool.series import SCHEMA_VERSION, build_series
-
-    series = build_series(iter_messages(inputs), version=series_version)
-    applied = apply_series(base, series)
-    slots = [p.index for p in series.patches if p.index > 0 and p.body.has_diff]
-    touches = {k: any(f.path.endswith(".json") for f in applied.diffs(k)) for k in slots}
-    total = series.total or (max(slots) if slots else 0)
-    ok = True
-    lines = [f"tree: {base.label}"]
-    if not applied.ok:
-        lines.append("note: some hunks did not apply (see `review apply`); diffs are partial")
-    roots_out: list[dict[str, Any]] = []
-    for root in SCHEMA_ROOTS:
-        if not base.exists(root) and not applied.final.exists(root):
-            continue
-        schemas = {0: try_load_schema(base, root)}
-        previous = 0
-        patches_out: list[dict[str, Any]] = []
-        lines.append(f"{root}:")
-        for k in slots:
-            patch = series.patch(k)
-            title = f"patch {k}/{total} {patch.subject.text if patch else ''}".rstrip()
-            if not touches[k]:
-                schemas[k] = schemas[previous]
-                patches_out.append({"patch": k, "error": None, "diff": None, "changed": False})
-                previous = k
-                continue
-            schemas[k] = try_load_schema(applied.tree_after(k), root)
-            entry, text = _qapi_step(schemas[previous], schemas[k], compare_schemas)
-            ok = ok and entry["error"] is None
-            patches_out.append({"patch": k, **entry})
-            if text:
-                lines.append(f"  {title}")
-                lines.extend(f"    {line}" for line in text.splitlines())
-            previous = k
-        whole, text = _qapi_step(schemas[0], schemas[previous], compare_schemas)
-        lines.append("  whole series:")
-        lines.extend(f"    {line}" for line in (text or "(no schema change)\n").splitlines())
-        roots_out.append({"root": root, "patches": patches_out, "series": whole})
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "tree": base.label,
-        "series": series.to_dict(),
-        "roots": roots_out,
-    }
-    return document, "\n".join(lines) + "\n", ok
-
-
-def _qapi_step(before: Any, after: Any, compare: Any) -> tuple[dict[str, Any], str]:
-    """One schema step as (JSON entry, text); text "" when nothing changed."""
-    from reviewtool.errors import SchemaError
-
-    if isinstance(after, SchemaError):
-        return (
-            {"error": _schema_error_dict(after), "diff": None, "changed": True},
-            f"schema does not parse: {after}\n",
-        )
-    if isinstance(before, SchemaError):
-        return (
-            {"error": None, "diff": None, "changed": True},
-            f"base schema does not parse ({before}); no diff\n",
-        )
-    diff = compare(before, after)
-    return {"error": None, "diff": diff.to_dict(), "changed": not diff.is_empty}, diff.render()
 
 
 def main(argv: list[str] | None = None) -> None:

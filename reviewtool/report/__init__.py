@@ -34,4 +34,25 @@ RENDERERS: dict[str, Renderer] = {
     "email": render_email,  # one reply, or an mbox of several; None when nothing found
 }
 
-__all__ = ["RENDERERS", "Renderer", "Report"]
+
+def render(
+    report: Report,
+    output_format: str,
+    *,
+    color: bool = False,
+    width: int = 100,
+    clean_mail: bool = False,
+) -> str | None:
+    """``report`` in ``output_format`` (a ``RENDERERS`` name), given the
+    options only some formats take: ``color`` and ``width`` (text),
+    ``clean_mail`` (email)."""
+    if output_format == "text":
+        from reviewtool.report.terminal import render_text
+
+        return render_text(report, color=color, width=width)
+    if output_format == "email":
+        return render_email(report, clean_mail=clean_mail)
+    return RENDERERS[output_format](report)
+
+
+__all__ = ["RENDERERS", "Renderer", "Report", "render"]
