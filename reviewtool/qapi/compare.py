@@ -19,8 +19,10 @@ from reviewtool.qapi.doc import DocBlock
 from reviewtool.qapi.model import Definition, Member, Schema, Union
 
 
-@dataclass(frozen=True, slots=True)
-class AddedDefinition:
+class _NamedByDefinition:
+    """``name`` and ``kind`` read through to the record's ``definition``."""
+
+    __slots__ = ()
     definition: Definition
 
     @property
@@ -33,16 +35,13 @@ class AddedDefinition:
 
 
 @dataclass(frozen=True, slots=True)
-class RemovedDefinition:
+class AddedDefinition(_NamedByDefinition):
+    definition: Definition
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedDefinition(_NamedByDefinition):
     definition: Definition  # as it was in ``before``
-
-    @property
-    def name(self) -> str:
-        return self.definition.name
-
-    @property
-    def kind(self) -> str:
-        return self.definition.kind
 
 
 @dataclass(frozen=True, slots=True)
