@@ -28,6 +28,7 @@ class Quote:
     section: str  # the hunk's function name after "@@", or ""
     lines: tuple[DiffLine, ...]  # in diff order, all from one hunk
     focus: int  # diff_line of the line the finding is about
+    offset: int = 0  # where the hunk applied relative to its stated lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +132,14 @@ class Report:
             if anchor.path not in (file.new_path, file.old_path):
                 continue
             for hunk in file.hunks:
+                offset = self._hunk_offset(anchor.patch, hunk.diff_line)
                 if hunk.diff_line == anchor.diff_line:  # the "@@" line: the hunk's start
                     return Quote(
-                        file, hunk.section, hunk.lines[: 2 * context + 1], anchor.diff_line
+                        file,
+                        hunk.section,
+                        hunk.lines[: 2 * context + 1],
+                        anchor.diff_line,
+                        offset,
                     )
                 index = next(
                     (i for i, ln in enumerate(hunk.lines) if ln.diff_line == anchor.diff_line),
@@ -141,8 +147,18 @@ class Report:
                 )
                 if index is not None:
                     lines = hunk.lines[max(0, index - context) : index + context + 1]
-                    return Quote(file, hunk.section, lines, anchor.diff_line)
+                    return Quote(file, hunk.section, lines, anchor.diff_line, offset)
         return None
+
+    def _hunk_offset(self, patch: int, diff_line: int) -> int:
+        """How far from its stated lines the hunk at ``diff_line`` applied (0 if
+        it did not apply or is unknown), so quotes can show tree line numbers."""
+        result = self.applied.patch(patch) if self.applied is not None else None
+        for file in result.files if result is not None else ():
+            for hunk in file.hunks:
+                if hunk.location.diff_line == diff_line and hunk.ok:
+                    return hunk.offset
+        return 0
 
     def mail_line(self, at: MailLocation) -> str | None:
         """Line ``at.line`` of the decoded body of the series mail at ``at``."""

@@ -318,7 +318,11 @@ def quote_text(quote: Quote) -> Text:
     text.append(header, style="dim")
     for line in quote.lines:
         marker = ">" if line.diff_line == quote.focus else " "
+        # Tree line numbers (the diff's own, moved by the hunk's offset), so
+        # they agree with the finding's "at path:line".
         number = line.target_line if line.kind != "-" else line.source_line
+        if number is not None:
+            number += quote.offset
         text.append(f"\n{marker}{number if number is not None else '':>5} ")
         text.append(f"{line.kind}{line.text}", style=LINE_STYLE.get(line.kind, ""))
     return text

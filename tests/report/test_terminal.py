@@ -10,7 +10,7 @@ from rich.console import Console
 
 from reviewtool.pipeline import ReviewOptions, review
 from reviewtool.report.model import Report
-from reviewtool.report.terminal import compact_ranges, print_report, render_text
+from reviewtool.report.terminal import compact_ranges, print_report, quote_text, render_text
 from reviewtool.tree import DirectoryTree
 
 FIXTURES = Path(__file__).resolve().parents[1] / "checks" / "fixtures"
@@ -147,3 +147,19 @@ def test_a_report_without_series_still_renders() -> None:
     assert "The series" in text
     assert "at migration/options.c:120 (migrate_params_apply)" in text
     assert "see qapi/migration.json:40" in text
+
+
+def test_quoted_line_numbers_are_tree_lines_matching_the_finding() -> None:
+    """The seed's hunks apply hundreds of lines from where they say (the sample
+    tree is smaller than QEMU's), so quotes show the diff's numbers moved by the
+    hunk's offset: the marked line carries the finding's own tree line."""
+    report = report_for(SEED_SAMPLE, "Q106", "Q108")
+    assert report.findings
+    for finding in report.findings:
+        quote = report.quote(finding)
+        assert quote is not None and quote.offset != 0
+        text = quote_text(quote).plain
+        marked = [ln for ln in text.splitlines() if ln.startswith(">")]
+        assert len(marked) == 1
+        assert finding.at is not None
+        assert marked[0].split()[1] == str(finding.at.line), (marked[0], finding.message)
