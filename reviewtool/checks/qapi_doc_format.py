@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import importlib.resources
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from reviewtool.checks.context import FINAL, CheckContext
@@ -93,7 +93,8 @@ def parse_doc_format_rules(text: str, source: str) -> DocFormatRules:
 @functools.cache
 def load_doc_format_rules() -> DocFormatRules:
     """The bundled ``reviewtool/rules/qapi-doc-format.toml``."""
-    entry = importlib.resources.files("reviewtool.rules").joinpath(RULES_FILE)
+    # read from the package's folder directly (see threading_rules.load_packs)
+    entry = Path(__file__).resolve().parent.parent / "rules" / RULES_FILE
     return parse_doc_format_rules(entry.read_text(encoding="utf-8"), f"rules/{RULES_FILE}")
 
 

@@ -27,7 +27,6 @@ import codecs
 import enum
 import functools
 import io
-import logging
 import mailbox
 import re
 import sys
@@ -35,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date as calendar_date
 from datetime import datetime
-from email import policy as email_policy
+from email._policybase import Policy, compat32
 from email.header import decode_header
 from email.message import Message as EmailMessage
 from email.parser import BytesParser
@@ -51,10 +50,20 @@ from reviewtool.location import MailLocation
 # stage's cost). Headers are decoded by hand from raw_items(), which hold the
 # same text under either policy, so a malformed header degrades to its raw
 # text instead of raising; RFC 2047 words are decoded by _decode_words().
-QUICK_POLICY = email_policy.compat32
-# The second try, only for a message whose compat32 read raised: modern
-# parsing, no line-length refolding.
-POLICY = email_policy.default.clone(max_line_length=None)
+# (imported from where email.policy takes it: email.policy itself imports
+# the header registry, which only the second try below needs)
+QUICK_POLICY = compat32
+
+
+@functools.cache
+def full_policy() -> Policy:
+    """The second try, only for a message whose compat32 read raised: modern
+    parsing, no line-length refolding (built on first use, see QUICK_POLICY)."""
+    from email import policy as email_policy
+
+    return email_policy.default.clone(max_line_length=None)
+
+
 # How much of an mbox the splitter reads at a time
 BLOCK = 1 << 20
 
@@ -441,7 +450,7 @@ def _parse_one(
     except Exception:
         pass  # hostile input: the full policy reads it, or says why not
     try:
-        parsed = BytesParser(policy=POLICY).parsebytes(raw)
+        parsed = BytesParser(policy=full_policy()).parsebytes(raw)
         return _decode_message(parsed, location, diagnose)
     except Exception as e:  # the email package can fail on hostile input
         return MailFact(MailFactKind.BROKEN_MESSAGE, f"cannot parse the message: {e}", location)
@@ -872,7 +881,9 @@ def _stdlib_defects(parsed: EmailMessage, location: MailLocation) -> list[MailFa
 
 def _defect_facts(parsed: EmailMessage, location: MailLocation) -> list[MailFact]:
     """Ask mailparser for its diagnosis of the message: one fact per defect."""
-    import mailparser  # imported here: only this function needs it
+    import logging  # both imported here: only this function needs them
+
+    import mailparser
 
     # mail-parser logs what it does not handle ("Email content 'mixed' not
     # handled") through logging's last-resort handler, i.e. on our stderr.

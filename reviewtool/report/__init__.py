@@ -11,10 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reviewtool.report.json_format import render_json
-from reviewtool.report.mail_reply import render_email
-from reviewtool.report.markdown import render_markdown
 from reviewtool.report.model import Report
-from reviewtool.report.sarif import render_sarif
 
 Renderer = Callable[[Report], "str | None"]
 
@@ -24,6 +21,30 @@ def _render_text(report: Report) -> str:
     from reviewtool.report.terminal import render_text
 
     return render_text(report)
+
+
+# The other formats are imported on first use too: a run renders one format,
+# and start-up time is part of every `review check` (mail_reply pulls in the
+# email package's header registry).
+def render_sarif(report: Report) -> str:
+    """``report`` as SARIF 2.1.0 (``report.sarif.render_sarif``)."""
+    from reviewtool.report.sarif import render_sarif as render
+
+    return render(report)
+
+
+def render_markdown(report: Report) -> str:
+    """``report`` as a merge-request comment (``report.markdown.render_markdown``)."""
+    from reviewtool.report.markdown import render_markdown as render
+
+    return render(report)
+
+
+def render_email(report: Report, *, clean_mail: bool = False) -> str | None:
+    """``report`` as reply mail (``report.mail_reply.render_email``)."""
+    from reviewtool.report.mail_reply import render_email as render
+
+    return render(report, clean_mail=clean_mail)
 
 
 RENDERERS: dict[str, Renderer] = {
