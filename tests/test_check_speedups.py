@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewtool.checks import qapi_checks as qc
+from reviewtool.checks import qapi_spelling as qc
 from reviewtool.checks.threading_engine import _required_placeholder
 from reviewtool.qapi import SCHEMA_ROOTS, load_schema
 from reviewtool.qapi.parser import read_expressions, schema_file_bound

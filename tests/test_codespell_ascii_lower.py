@@ -1,5 +1,5 @@
 """Q106's dictionary search on an ASCII-lowered UTF-8 copy finds the lines
-``str.lower()`` finds (qapi_checks._Codespell._ascii_lowered, a speed-up)."""
+``str.lower()`` finds (qapi_spelling._Codespell._ascii_lowered, a speed-up)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reviewtool.checks import qapi_checks as qc
+from reviewtool.checks import qapi_spelling as qc
 
 
 def _by_str_lower(text: str, word: str, before: str) -> Iterator[str]:

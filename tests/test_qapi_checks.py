@@ -10,6 +10,7 @@ import pytest
 from conftest import SAMPLE_TREE, SEED_SAMPLE
 
 from reviewtool.checks import qapi_checks as q
+from reviewtool.checks import qapi_spelling as qs
 from reviewtool.checks.context import CheckContext
 from reviewtool.checks.registry import REGISTRY, Hit
 from reviewtool.location import TreeLocation
@@ -141,14 +142,14 @@ def test_q106_fixture() -> None:
 
 def test_spelling_rules() -> None:
     schema = load_schema(DirectoryTree(SAMPLE_TREE))
-    vocab = q._vocabulary(schema)
+    vocab = qs._vocabulary(schema)
     assert vocab["migration"] >= 3
-    assert q._spelling("migraton", vocab) == "migration"
-    assert q._spelling("migration", vocab) is None
-    assert q._spelling("Migration", vocab) is None
-    assert q._spelling("destination", vocab) is None  # English, known to codespell
-    assert q._spelling("paramters", vocab) is not None  # a codespell misspelling
-    assert q._spelling("dev", vocab) is None  # too short
+    assert qs._spelling("migraton", vocab) == "migration"
+    assert qs._spelling("migration", vocab) is None
+    assert qs._spelling("Migration", vocab) is None
+    assert qs._spelling("destination", vocab) is None  # English, known to codespell
+    assert qs._spelling("paramters", vocab) is not None  # a codespell misspelling
+    assert qs._spelling("dev", vocab) is None  # too short
 
 
 @pytest.mark.real_tree
@@ -164,12 +165,12 @@ def test_spelling_on_real_docs_is_quiet(qemu_tree: Path) -> None:
         if d.doc is None:
             continue
         for line in d.doc.text_lines:
-            found = q._WORD_RE.findall(line)
+            found = qs._WORD_RE.findall(line)
             if d.location.path == target:
                 words.extend(found)
             else:
                 vocab.update(w.lower() for w in found)
-    flagged = {w for w in words if q._spelling(w, vocab)}
+    flagged = {w for w in words if qs._spelling(w, vocab)}
     assert len(words) > 5000
     assert "happend" in flagged
     assert len(flagged) <= 5, flagged

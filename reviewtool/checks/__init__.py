@@ -7,6 +7,7 @@ from reviewtool.checks import (
     patch_checks,  # P###: apply and style of added lines
     qapi_checks,  # Q###: QAPI schema parses; docs of what the series adds
     qapi_doc_format,  # Q108/Q109: doc line format, unknown types (generator rules)
+    qapi_spelling,  # Q106: spelling of added QAPI doc text
     series_checks,  # M###: mail and series hygiene
     threading,  # X1##: new QAPI members threaded through every C site
 )
@@ -17,6 +18,7 @@ CHECK_MODULES = (
     series_checks,
     patch_checks,
     qapi_checks,
+    qapi_spelling,
     qapi_doc_format,
     threading,
 )
