@@ -5,6 +5,7 @@ QEMU tree (skipped when REVIEW_QEMU_TREE is unset), and golden files with a
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,6 +49,21 @@ def git_env(**extra: str) -> dict[str, str]:
         "GIT_CONFIG_NOSYSTEM": "1",
         **extra,
     }
+
+
+def git_out(repo: Path, *args: str, name: str = "t", email: str = "t@example.org") -> str:
+    """Run ``git args`` in ``repo`` with ``git_env()`` and ``name <email>`` as
+    author and committer; its standard output, or CalledProcessError."""
+    identity = {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+    done = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, check=True, env=git_env(**identity)
+    )
+    return done.stdout.decode("utf-8", "surrogateescape")
 
 
 def corpus_files() -> list[Path]:

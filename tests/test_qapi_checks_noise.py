@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_TREE, SEED_SAMPLE
+from conftest import SAMPLE_TREE, SEED_SAMPLE, git_out
 
 from reviewtool.checks import qapi_checks as q
 from reviewtool.checks.context import CheckContext
@@ -54,13 +53,7 @@ def _hits(ctx: CheckContext, codes: tuple[str, ...] = DOC_CODES) -> list[tuple[s
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=Ann Developer", "-c", "user.email=ann@example.org", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    return git_out(repo, *args, name="Ann Developer", email="ann@example.org")
 
 
 def _patch_mail(qemu: Path, tmp: Path, edits: list[Edit]) -> Path:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import git_out
 
 from reviewtool.checks.threading import Snapshot, thread_member, watched_members
 from reviewtool.checks.threading_rules import choose_packs, load_packs
@@ -421,13 +421,7 @@ def edit_capability(files: Files, omit: frozenset[str]) -> None:
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=Ann Developer", "-c", "user.email=ann@example.org", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    return git_out(repo, *args, name="Ann Developer", email="ann@example.org")
 
 
 def make_series(qemu: Path, tmp: Path, patches: list[tuple[str, list[Edit]]]) -> Path:

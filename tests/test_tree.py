@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git_env
+from conftest import git_out
 
 from reviewtool.errors import InputError
 from reviewtool.tree import (
@@ -20,10 +19,7 @@ from reviewtool.tree import (
 
 
 def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, check=True, env=git_env()
-    )
-    return done.stdout.decode()
+    return git_out(repo, *args)
 
 
 def _snapshot(path: Path) -> dict[str, tuple[bytes, int]]:
